@@ -1,0 +1,119 @@
+"""All settings, read once from ``SELFJOURNEY_*`` environment variables and CLI flags.
+
+Usage::
+
+    settings = Settings(data_dir=Path("/srv/sj"), workers=4)   # or Settings() from the env
+    app = create_app(settings)
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from selfjourney.core.rules import DEFAULT_COSTS
+
+log = logging.getLogger(__name__)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SELFJOURNEY_", extra="ignore")
+
+    #: Interface and port ``serve`` listens on.
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    #: Holds ``selfjourney.db`` (SQLite) and ``images/``.
+    data_dir: Path = Path("./data")
+    #: Base of every image URL; default ``http://HOST:PORT``.
+    public_url: str | None = None
+    #: In-process worker threads; 0 pauses rendering (jobs wait in QUEUED).
+    workers: int = Field(2, ge=0, le=64)
+    #: SQLAlchemy URL; default SQLite in the data dir. PostgreSQL: postgresql+psycopg://...
+    database_url: str | None = None
+    engine: Literal["procedural"] = "procedural"
+    #: Extra seconds per rendered image, to mimic a GPU's pace in demos and crash tests.
+    render_delay: float = Field(0.0, ge=0, le=600)
+    #: zlib level for stored PNGs: 1 is fast, 9 is small.
+    png_compress_level: int = Field(1, ge=0, le=9)
+    #: Credit cost per job kind (JSON in the env, e.g. '{"upsample": 2}'); merged over defaults.
+    costs: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_COSTS))
+    #: Credits of the key that ``make serve`` creates on a fresh data dir.
+    starter_credits: int = Field(1000, ge=0)
+    #: Reported as ``maxConcurrentJobs``.
+    max_concurrent_jobs: int = Field(10, ge=1)
+    #: Days before a job's images are purged and it shows ``expired: true``; 0 keeps forever.
+    retention_days: float = Field(90, ge=0)
+
+    #: Allow http:// and private/loopback webhook URLs: development and tests only.
+    webhook_allow_private: bool = False
+    webhook_timeout: float = Field(10.0, gt=0, le=120)
+    webhook_max_attempts: int = Field(6, ge=1, le=50)
+    #: Seconds before retry 1, 2, ...; the last repeats. Comma list in the env.
+    webhook_backoff: Annotated[tuple[float, ...], NoDecode] = (10.0, 30.0, 90.0, 240.0, 600.0)
+    #: Least seconds between two progress webhooks of one job.
+    webhook_progress_interval: float = Field(0.5, ge=0)
+    #: Concurrent webhook POSTs; a slow receiver holds only one of them.
+    webhook_concurrency: int = Field(8, ge=1, le=256)
+
+    log_level: str = "info"
+
+    @field_validator("webhook_backoff", mode="before")
+    @classmethod
+    def _split_backoff(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(float(part) for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("costs", mode="after")
+    @classmethod
+    def _merge_costs(cls, value: dict[str, int]) -> dict[str, int]:
+        unknown = set(value) - set(DEFAULT_COSTS)
+        if unknown:
+            raise ValueError(f"unknown job kinds in costs: {sorted(unknown)}")
+        if any(cost < 0 for cost in value.values()):
+            raise ValueError("costs must not be negative")
+        return {**DEFAULT_COSTS, **value}
+
+    @model_validator(mode="after")
+    def _check_public_url(self) -> Settings:
+        if self.public_url is not None and not self.public_url.startswith(("http://", "https://")):
+            raise ValueError("public_url must start with http:// or https://")
+        if self.webhook_allow_private and not _is_loopback(self.host):
+            log.warning(
+                "webhook_allow_private is on while listening on %s: any caller can make this "
+                "server POST to private addresses",
+                self.host,
+            )
+        return self
+
+    @property
+    def base_url(self) -> str:
+        """Where clients reach this server (image URLs start here)."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'selfjourney.db').resolve()}"
+
+    @property
+    def images_dir(self) -> Path:
+        return self.data_dir / "images"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

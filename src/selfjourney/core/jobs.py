@@ -1,0 +1,173 @@
+"""The job record, its status machine and the commands that create jobs.
+
+A job row is the source of truth; these dataclasses are what the core hands around.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from selfjourney.core.errors import InvalidTransition
+
+
+class JobStatus(enum.StrEnum):
+    QUEUED = "QUEUED"  #: accepted and paid for, waiting for a worker
+    PROCESSING = "PROCESSING"  #: claimed by a worker, rendering
+    COMPLETED = "COMPLETED"  #: images stored, ``result`` set
+    FAILED = "FAILED"  #: gave up; ``error`` says why and the cost was refunded
+
+    def is_terminal(self) -> bool:
+        return self in (JobStatus.COMPLETED, JobStatus.FAILED)
+
+
+#: Allowed status changes. PROCESSING -> QUEUED is a worker's death or a Retry.
+_TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
+    JobStatus.QUEUED: frozenset({JobStatus.PROCESSING, JobStatus.FAILED}),
+    JobStatus.PROCESSING: frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.QUEUED}),
+    JobStatus.COMPLETED: frozenset(),
+    JobStatus.FAILED: frozenset(),
+}
+
+
+def check_transition(job_id: str, current: JobStatus, to: JobStatus) -> None:
+    """Raise InvalidTransition unless ``current -> to`` is a legal move."""
+    if to not in _TRANSITIONS[current]:
+        raise InvalidTransition(job_id, current.value, to.value)
+
+
+class JobKind(enum.StrEnum):
+    IMAGINE = "imagine"  #: a new 2x2 grid from a prompt
+    UPSAMPLE = "upsample"  #: U1-U4: one grid image, standalone
+    VARIATION = "variation"  #: V1-V4: a new grid close to one grid image
+    INPAINT = "inpaint"  #: vary region of an upsample
+    OUTPAINT = "outpaint"  #: zoom out of an upsample
+    PAN = "pan"  #: extend an upsample in one direction
+
+    def makes_grid(self) -> bool:
+        return self is not JobKind.UPSAMPLE
+
+
+#: The follow-up actions (everything but imagine).
+ACTIONS = frozenset(JobKind) - {JobKind.IMAGINE}
+
+
+class Direction(enum.StrEnum):
+    UP = "up"
+    DOWN = "down"
+    LEFT = "left"
+    RIGHT = "right"
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """Where and for which events to POST job updates."""
+
+    url: str
+    events: frozenset[str] = frozenset({"completed", "failed"})
+
+
+@dataclass(frozen=True)
+class Imagine:
+    """Command: a new grid. ``input`` is the caller's request as it should be echoed back."""
+
+    prompt: str
+    aspect_ratio: str = "1:1"
+    webhook: Webhook | None = None
+    input: dict[str, Any] = field(default_factory=dict)
+    dialect: str = "apiframe_v2"
+
+
+@dataclass(frozen=True)
+class Act:
+    """Command: a follow-up action on a finished parent job."""
+
+    parent_id: str
+    action: JobKind
+    index: int | None = None  #: 1-4 for upsample and variation
+    zoom_ratio: float | None = None  #: 1.5 or 2 for outpaint
+    direction: Direction | None = None  #: for pan
+    prompt: str | None = None  #: optional new prompt for inpaint
+    mask: str | None = None  #: base64 image for inpaint (never stored with the job's input)
+    webhook: Webhook | None = None
+    input: dict[str, Any] = field(default_factory=dict)
+    dialect: str = "apiframe_v2"
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """A client's Idempotency-Key and a fingerprint of the request it came with."""
+
+    key: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a finished job produced: storage keys, the grid's key, each picture's recipe."""
+
+    images: list[str]
+    grid: str | None
+    width: int
+    height: int
+    recipes: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "images": self.images,
+            "grid": self.grid,
+            "width": self.width,
+            "height": self.height,
+            "recipes": self.recipes,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Result:
+        return cls(
+            images=list(data["images"]),
+            grid=data.get("grid"),
+            width=int(data["width"]),
+            height=int(data["height"]),
+            recipes=list(data.get("recipes", [])),
+        )
+
+
+@dataclass(frozen=True)
+class Job:
+    """One job as the core sees it."""
+
+    id: str
+    account_id: str
+    kind: JobKind
+    status: JobStatus
+    prompt: str
+    params: dict[str, Any]
+    input: dict[str, Any]
+    dialect: str
+    seed: int
+    cost: int
+    created_at: datetime
+    model: str = "midjourney"
+    parent_id: str | None = None
+    progress: int = 0
+    refunded: bool = False
+    result: Result | None = None
+    error: str | None = None
+    webhook: Webhook | None = None
+    webhook_status: str | None = None
+    attempt: int = 0
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    expired: bool = False
+
+    @property
+    def credit_cost(self) -> int:
+        """What the job costs the caller now: 0 once refunded."""
+        return 0 if self.refunded else self.cost
+
+    def moved(self, to: JobStatus, **changes: Any) -> Job:
+        """A copy in status ``to``, checked against the state machine."""
+        check_transition(self.id, self.status, to)
+        return replace(self, status=to, **changes)

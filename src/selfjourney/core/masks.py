@@ -1,0 +1,45 @@
+"""Inpaint masks: decoded and checked before any credit moves."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import re
+from typing import cast
+
+from PIL import Image, UnidentifiedImageError
+
+from selfjourney.core.errors import InvalidMask
+
+MAX_MASK_BYTES = 8 * 1024 * 1024
+_DATA_URL = re.compile(r"^data:image/[\w.+-]+;base64,", re.IGNORECASE)
+
+
+def decode_mask(text: str, size: tuple[int, int], field: str = "mask") -> bytes:
+    """Turn a base64 (optionally ``data:``) mask into a PNG of mode L, white = repaint."""
+    payload = _DATA_URL.sub("", text.strip(), count=1)
+    try:
+        raw = base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidMask("mask is not valid base64", field) from None
+    if len(raw) > MAX_MASK_BYTES:
+        raise InvalidMask(f"mask is {len(raw)} bytes decoded; the limit is 8 MB", field)
+    try:
+        with Image.open(io.BytesIO(raw)) as image:
+            image.load()
+            mask = image.convert("L")
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        raise InvalidMask("mask is not a readable PNG/JPEG/WebP image", field) from None
+    if mask.size != size:
+        raise InvalidMask(
+            f"mask is {mask.size[0]}x{mask.size[1]} but the parent image is "
+            f"{size[0]}x{size[1]}; they must match",
+            field,
+        )
+    extrema = cast(tuple[int, int], mask.getextrema())
+    if extrema[1] < 128:
+        raise InvalidMask("mask has no white area: nothing to repaint", field)
+    out = io.BytesIO()
+    mask.save(out, format="PNG")
+    return out.getvalue()

@@ -1,0 +1,118 @@
+"""Rules of the Midjourney button graph: which parent takes which action, and sizes."""
+
+from __future__ import annotations
+
+import math
+
+from selfjourney.core.errors import ActionUnavailable, InvalidAspectRatio, InvalidParent
+from selfjourney.core.jobs import Direction, Job, JobKind, JobStatus
+
+#: About one megapixel per grid image, like Midjourney's own outputs.
+_TARGET_SIDE = 1024
+#: Pan stops growing a picture past this many pixels (it is scaled down to fit).
+MAX_PIXELS = 2048 * 2048
+
+#: Default credit costs, overridable by settings (Apiframe v2 prices).
+DEFAULT_COSTS: dict[str, int] = {
+    "imagine": 16,
+    "upsample": 4,
+    "variation": 16,
+    "inpaint": 16,
+    "outpaint": 16,
+    "pan": 16,
+}
+
+_NEEDS_GRID = frozenset({JobKind.UPSAMPLE, JobKind.VARIATION})
+_NEEDS_UPSAMPLE = frozenset({JobKind.INPAINT, JobKind.OUTPAINT, JobKind.PAN})
+
+
+def check_parent(parent: Job, action: JobKind) -> None:
+    """Refuse an action its parent cannot take: wrong kind (400) or not ready (409)."""
+    if action in _NEEDS_GRID and not parent.kind.makes_grid():
+        raise InvalidParent(
+            f"{action.value} needs a grid job (generate, variation, inpaint, outpaint or pan); "
+            f"job {parent.id} is an upsample",
+            parent.id,
+            action.value,
+        )
+    if action in _NEEDS_UPSAMPLE and parent.kind.makes_grid():
+        raise InvalidParent(
+            f"{action.value} needs an upsample job (U1-U4); job {parent.id} is a 4-image grid: "
+            "upsample one of its images first",
+            parent.id,
+            action.value,
+        )
+    if parent.status is not JobStatus.COMPLETED:
+        raise ActionUnavailable(
+            f"parent job {parent.id} is {parent.status.value}; actions need a COMPLETED job",
+            parent.id,
+            action.value,
+        )
+    if parent.expired or parent.result is None:
+        raise ActionUnavailable(
+            f"the images of parent job {parent.id} are no longer stored", parent.id, action.value
+        )
+
+
+def parse_aspect_ratio(ratio: str) -> tuple[int, int]:
+    """Read ``W:H`` and refuse zero sides or shapes beyond 1:3 and 3:1."""
+    try:
+        w_text, h_text = ratio.split(":")
+        w, h = int(w_text), int(h_text)
+    except ValueError:
+        raise InvalidAspectRatio(
+            f"aspect ratio {ratio!r} must look like W:H, e.g. 16:9", "aspect_ratio"
+        ) from None
+    if w <= 0 or h <= 0:
+        raise InvalidAspectRatio(f"aspect ratio {ratio} needs two positive sides", "aspect_ratio")
+    if w > 3 * h or h > 3 * w:
+        raise InvalidAspectRatio(
+            f"aspect ratio {ratio} is out of range: allowed from 1:3 to 3:1", "aspect_ratio"
+        )
+    return w, h
+
+
+def grid_image_size(ratio: str) -> tuple[int, int]:
+    """Pixel size of one grid image: the ratio at about 1 MP, sides multiples of 8."""
+    w, h = parse_aspect_ratio(ratio)
+    scale = math.sqrt(w / h)
+    return _multiple_of_8(_TARGET_SIDE * scale), _multiple_of_8(_TARGET_SIDE / scale)
+
+
+def pan_frame(
+    width: int, height: int, direction: Direction
+) -> tuple[tuple[int, int, int, int], tuple[int, int]]:
+    """Box (in source pixels) and output size of a pan: half a side more, capped in pixels."""
+    if direction in (Direction.LEFT, Direction.RIGHT):
+        grow = _multiple_of_8(width / 2)
+        box = (
+            (-grow, 0, width, height)
+            if direction is Direction.LEFT
+            else (0, 0, width + grow, height)
+        )
+    else:
+        grow = _multiple_of_8(height / 2)
+        box = (
+            (0, -grow, width, height) if direction is Direction.UP else (0, 0, width, height + grow)
+        )
+    box_w, box_h = box[2] - box[0], box[3] - box[1]
+    shrink = min(1.0, math.sqrt(MAX_PIXELS / (box_w * box_h)))
+    size = (
+        (box_w, box_h)
+        if shrink == 1.0
+        else (_multiple_of_8(box_w * shrink), _multiple_of_8(box_h * shrink))
+    )
+    return box, size
+
+
+def zoom_frame(
+    width: int, height: int, ratio: float
+) -> tuple[tuple[int, int, int, int], tuple[int, int]]:
+    """Box and output size of a zoom out: the same size, showing ``ratio`` times more."""
+    pad_x = round(width * (ratio - 1) / 2)
+    pad_y = round(height * (ratio - 1) / 2)
+    return (-pad_x, -pad_y, width + pad_x, height + pad_y), (width, height)
+
+
+def _multiple_of_8(value: float) -> int:
+    return max(8, int(round(value / 8)) * 8)

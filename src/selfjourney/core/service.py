@@ -1,0 +1,183 @@
+"""The dialect-neutral core: every request becomes an Imagine or an Act here.
+
+Rules (parents, costs, idempotency, credits) live here once; dialects only translate.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from typing import Any
+
+from selfjourney.core.accounts import Account
+from selfjourney.core.errors import ActionUnavailable, MissingKey
+from selfjourney.core.jobs import Act, Idempotency, Imagine, Job, JobKind, JobStatus, Webhook
+from selfjourney.core.masks import decode_mask
+from selfjourney.core.rules import check_parent, parse_aspect_ratio
+from selfjourney.queue.base import Queue
+from selfjourney.storage.base import Storage
+from selfjourney.store import Store
+from selfjourney.store.jobs import Page
+from selfjourney.webhooks.guard import check_url
+
+
+class Service:
+    """Accepts commands for an authenticated account and hands jobs to the queue."""
+
+    def __init__(
+        self,
+        store: Store,
+        storage: Storage,
+        queue: Queue,
+        costs: dict[str, int],
+        allow_private_webhooks: bool = False,
+        max_concurrent_jobs: int = 10,
+    ) -> None:
+        self.store = store
+        self.storage = storage
+        self.queue = queue
+        self.costs = costs
+        self.allow_private_webhooks = allow_private_webhooks
+        self.max_concurrent_jobs = max_concurrent_jobs
+
+    def authenticate(self, raw_key: str | None) -> Account:
+        if not raw_key:
+            raise MissingKey()
+        return self.store.accounts.authenticate(raw_key)
+
+    def account(self, account_id: str) -> Account:
+        return self.store.accounts.get(account_id)
+
+    def imagine(
+        self, account: Account, command: Imagine, idempotency: Idempotency | None = None
+    ) -> tuple[Job, bool]:
+        """Accept a new grid job. Returns (job, replayed)."""
+        if idempotency and (replayed := self._replayed(account, idempotency)):
+            return replayed, True
+        parse_aspect_ratio(command.aspect_ratio)
+        self._check_webhook(command.webhook)
+        job = self._new_job(
+            account,
+            JobKind.IMAGINE,
+            prompt=command.prompt,
+            params={"aspect_ratio": command.aspect_ratio},
+            input=command.input,
+            dialect=command.dialect,
+            webhook=command.webhook,
+        )
+        return self._submit(job, idempotency)
+
+    def act(
+        self, account: Account, command: Act, idempotency: Idempotency | None = None
+    ) -> tuple[Job, bool]:
+        """Accept a follow-up on a parent job, after every rule has passed."""
+        if idempotency and (replayed := self._replayed(account, idempotency)):
+            return replayed, True
+        parent = self.store.jobs.get_owned(account.id, command.parent_id)
+        check_parent(parent, command.action)
+        self._check_images(parent, command)
+        self._check_webhook(command.webhook)
+        mask = None
+        if command.action is JobKind.INPAINT:
+            assert parent.result is not None and command.mask is not None
+            mask = decode_mask(command.mask, (parent.result.width, parent.result.height))
+        job = self._new_job(
+            account,
+            command.action,
+            prompt=command.prompt or parent.prompt,
+            params=_action_params(command),
+            input=command.input,
+            dialect=command.dialect,
+            webhook=command.webhook,
+            parent_id=parent.id,
+        )
+        return self._submit(job, idempotency, mask)
+
+    def job(self, account: Account, job_id: str) -> Job:
+        return self.store.jobs.get_owned(account.id, job_id)
+
+    def jobs(
+        self,
+        account: Account,
+        limit: int = 20,
+        cursor: str | None = None,
+        status: str | None = None,
+        model: str | None = None,
+        search: str | None = None,
+    ) -> Page:
+        return self.store.jobs.page(account.id, limit, cursor, status, model, search)
+
+    def models_used(self, account: Account) -> list[str]:
+        return self.store.jobs.models(account.id)
+
+    def url(self, key: str) -> str:
+        return self.storage.url(key)
+
+    def _replayed(self, account: Account, idempotency: Idempotency) -> Job | None:
+        """A replay answers before validation; the create transaction checks again."""
+        return self.store.jobs.replay(account.id, idempotency)
+
+    def _check_webhook(self, webhook: Webhook | None) -> None:
+        if webhook is not None:
+            check_url(webhook.url, self.allow_private_webhooks, field="webhook_url")
+
+    def _check_images(self, parent: Job, command: Act) -> None:
+        assert parent.result is not None
+        keys = parent.result.images
+        if command.index is not None:
+            keys = [keys[command.index - 1]] if command.index <= len(keys) else []
+        if not keys or not all(self.storage.exists(key) for key in keys):
+            raise ActionUnavailable(
+                f"the images of parent job {parent.id} are no longer stored",
+                parent.id,
+                command.action.value,
+            )
+
+    def _new_job(
+        self,
+        account: Account,
+        kind: JobKind,
+        prompt: str,
+        params: dict[str, Any],
+        input: dict[str, Any],
+        dialect: str,
+        webhook: Webhook | None,
+        parent_id: str | None = None,
+    ) -> Job:
+        return Job(
+            id=str(uuid.uuid4()),
+            account_id=account.id,
+            kind=kind,
+            status=JobStatus.QUEUED,
+            prompt=prompt,
+            params=params,
+            input=input,
+            dialect=dialect,
+            seed=secrets.randbelow(2**31),
+            cost=self.costs[kind.value],
+            created_at=self.store.db.now(),
+            parent_id=parent_id,
+            webhook=webhook,
+            webhook_status="pending" if webhook else None,
+        )
+
+    def _submit(
+        self, job: Job, idempotency: Idempotency | None, mask: bytes | None = None
+    ) -> tuple[Job, bool]:
+        stored, replayed = self.store.jobs.create(job, idempotency, mask)
+        if not replayed:
+            self.queue.enqueue(stored.id, int(stored.params.get("priority", 0)))
+        return stored, replayed
+
+
+def _action_params(command: Act) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if command.index is not None:
+        params["index"] = command.index
+    if command.zoom_ratio is not None:
+        params["zoom_ratio"] = command.zoom_ratio
+    if command.direction is not None:
+        params["direction"] = command.direction.value
+    if command.prompt:
+        params["prompt"] = command.prompt
+    return params

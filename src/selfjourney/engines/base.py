@@ -1,0 +1,89 @@
+"""The engine seam: pure functions from (spec, source pixels, seed) to pictures.
+
+An engine never touches the store, the queue or HTTP. Same inputs and seed give the
+same pixels. Every call reports progress through a callback taking a fraction 0..1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from PIL import Image
+
+#: Called by an engine with the fraction of work done, 0.0 to 1.0, never decreasing.
+ProgressFn = Callable[[float], None]
+
+
+def no_progress(_fraction: float) -> None:
+    """A progress callback that ignores every report."""
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What to draw: the prompt the engine sees (flags already removed) and the output size.
+
+    Usage::
+
+        spec = Spec(prompt="a red fox in snow", seed=42, width=1024, height=1024)
+    """
+
+    prompt: str
+    seed: int
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class Picture:
+    """One rendered image plus the engine's recipe for it (JSON-safe), kept with the job.
+
+    The recipe lets a follow-up (pan, zoom out, vary) build on the exact picture; an
+    engine that gets a picture without a recipe it understands works from the pixels.
+    """
+
+    image: Image.Image
+    recipe: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A new canvas placed over a source picture, for pan and zoom out.
+
+    ``box`` is (left, top, right, bottom) in the source's pixel coordinates and may reach
+    beyond it; ``size`` is the output size in pixels. Pan right by half the width of a
+    1024x1024 source is ``Frame(box=(0, 0, 1536, 1024), size=(1536, 1024))``; zoom out 2x is
+    ``Frame(box=(-512, -512, 1536, 1536), size=(1024, 1024))``.
+    """
+
+    box: tuple[int, int, int, int]
+    size: tuple[int, int]
+
+
+class Engine(Protocol):
+    """Renders pictures. Each call returns ``count`` pictures, deterministic in ``seed``."""
+
+    name: str
+
+    def generate(self, spec: Spec, count: int, progress: ProgressFn) -> list[Picture]:
+        """Draw ``count`` different pictures for the spec (a 2x2 grid asks for 4)."""
+        ...
+
+    def vary(
+        self, source: Picture, spec: Spec, strength: float, count: int, progress: ProgressFn
+    ) -> list[Picture]:
+        """Draw pictures related to ``source``; ``strength`` 0..1 says how far they may stray."""
+        ...
+
+    def extend(
+        self, source: Picture, spec: Spec, frame: Frame, count: int, progress: ProgressFn
+    ) -> list[Picture]:
+        """Draw the frame: the source's pixels where the frame covers it, new content around."""
+        ...
+
+    def inpaint(
+        self, source: Picture, spec: Spec, mask: Image.Image, count: int, progress: ProgressFn
+    ) -> list[Picture]:
+        """Redraw where ``mask`` (mode "L", source size) is white; keep the rest exactly."""
+        ...

@@ -1,0 +1,201 @@
+"""One job, start to finish: claim, render, store the images, then COMPLETED or FAILED.
+
+Safe to run twice for the same id: the claim lets one worker in, and output keys are
+deterministic (``images/{job_id}-{n}.png``), so a re-run overwrites and never duplicates.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+from PIL import Image
+
+from selfjourney.core.errors import Retry
+from selfjourney.core.jobs import Job, JobKind, JobStatus, Result
+from selfjourney.core.render import compose_grid, render_grid, source_picture
+from selfjourney.engines.base import Engine, Picture
+from selfjourney.storage.base import Storage
+from selfjourney.store import Store
+from selfjourney.webhooks.events import Events
+
+log = logging.getLogger(__name__)
+
+#: Called to put a job back in the queue after ``defer`` seconds (a Retry).
+Requeue = Callable[[str, float], None]
+MAX_RETRIES = 3
+
+
+def image_key(job_id: str, n: int) -> str:
+    return f"images/{job_id}-{n}.png"
+
+
+def grid_key(job_id: str) -> str:
+    return f"images/{job_id}-grid.png"
+
+
+class JobRunner:
+    """Callable by a queue with a job id; never raises for a job's own failure."""
+
+    def __init__(
+        self,
+        store: Store,
+        storage: Storage,
+        engine: Engine,
+        events: Events,
+        png_compress_level: int = 1,
+        render_delay: float = 0.0,
+    ) -> None:
+        self.store = store
+        self.storage = storage
+        self.engine = engine
+        self.events = events
+        self.png_compress_level = png_compress_level
+        self.render_delay = render_delay
+        self.requeue: Requeue = lambda job_id, defer: None
+
+    def __call__(self, job_id: str) -> None:
+        claimed = self.store.jobs.claim(job_id)
+        if claimed is None:
+            return  # finished already, or another worker has it
+        job, mask = claimed
+        try:
+            result = self._produce(job, mask)
+        except Retry as retry:
+            self._retry(job, retry)
+        except Exception as exc:  # any engine or storage error fails the job, with a refund
+            log.warning("job %s failed: %s", job.id, exc, exc_info=True)
+            self._fail(job, _failure_message(exc))
+        else:
+            self._complete(job, result)
+
+    def _produce(self, job: Job, mask: bytes | None) -> Result:
+        if job.kind is JobKind.UPSAMPLE:
+            return self._upsample(job)
+        progress = _Progress(self, job)
+        pictures = render_grid(job, self.engine, self._source(job), _open_mask(mask), progress)
+        self._delay(progress)
+        return self._store_grid(job, pictures, progress)
+
+    def _upsample(self, job: Job) -> Result:
+        """U1-U4: the grid image itself, byte for byte, as a standalone image."""
+        parent = self._parent_result(job)
+        index = int(job.params["index"]) - 1
+        self._delay(_Progress(self, job))
+        self.storage.copy(parent.images[index], image_key(job.id, 1))
+        recipe = parent.recipes[index : index + 1]
+        return Result([image_key(job.id, 1)], None, parent.width, parent.height, recipe)
+
+    def _source(self, job: Job) -> Picture | None:
+        if job.parent_id is None:
+            return None
+        parent = self._parent_result(job)
+        index = int(job.params.get("index", 1)) - 1
+        image = _open_png(self.storage.get(parent.images[index]))
+        return source_picture(parent, index, image)
+
+    def _parent_result(self, job: Job) -> Result:
+        parent = self.store.jobs.get(job.parent_id or "")
+        if parent is None or parent.result is None:
+            raise RuntimeError(f"parent job {job.parent_id} has no stored result")
+        return parent.result
+
+    def _store_grid(self, job: Job, pictures: list[Picture], progress: _Progress) -> Result:
+        keys = []
+        for n, picture in enumerate(pictures, start=1):
+            keys.append(image_key(job.id, n))
+            self.storage.put(keys[-1], self._png(picture.image))
+            progress.at(0.9 + 0.02 * n)
+        grid = compose_grid([p.image for p in pictures])
+        self.storage.put(grid_key(job.id), self._png(grid))
+        width, height = pictures[0].image.size
+        return Result(keys, grid_key(job.id), width, height, [p.recipe for p in pictures])
+
+    def _png(self, image: Image.Image) -> bytes:
+        out = io.BytesIO()
+        image.save(out, format="PNG", compress_level=self.png_compress_level)
+        return out.getvalue()
+
+    def _delay(self, progress: _Progress) -> None:
+        """The configured pretend-GPU time, spread over a few progress steps."""
+        if self.render_delay <= 0:
+            return
+        for step in range(1, 5):
+            time.sleep(self.render_delay / 4)
+            progress.engine(step / 4)
+
+    def _complete(self, job: Job, result: Result) -> None:
+        done = job.moved(
+            JobStatus.COMPLETED, result=result, progress=100, completed_at=self.store.db.now()
+        )
+        done = replace(done, webhook_status="pending" if self.events.wants(done) else None)
+        if self.store.jobs.complete(done, self.events.terminal(done)):
+            self.events.notify()
+
+    def _fail(self, job: Job, message: str) -> None:
+        failed = job.moved(
+            JobStatus.FAILED,
+            error=message,
+            progress=0,
+            refunded=job.cost > 0,
+            completed_at=self.store.db.now(),
+        )
+        failed = replace(failed, webhook_status="pending" if self.events.wants(failed) else None)
+        if self.store.jobs.fail(failed, self.events.terminal(failed)):
+            self.events.notify()
+
+    def _retry(self, job: Job, retry: Retry) -> None:
+        if job.attempt >= MAX_RETRIES:
+            self._fail(job, f"Image generation failed after {job.attempt} attempts: {retry}")
+            return
+        self.store.jobs.requeue(job.id)
+        self.requeue(job.id, retry.defer)
+
+
+class _Progress:
+    """Maps engine fractions onto job progress 5..90, throttling writes and webhooks."""
+
+    def __init__(self, runner: JobRunner, job: Job) -> None:
+        self.runner = runner
+        self.job = job
+        self.last = 0
+        self.last_write = 0.0
+        self.lock = threading.Lock()
+
+    def __call__(self, fraction: float) -> None:
+        self.engine(fraction)
+
+    def engine(self, fraction: float) -> None:
+        self.at(0.05 + 0.85 * max(0.0, min(1.0, fraction)))
+
+    def at(self, fraction: float) -> None:
+        percent = min(99, int(fraction * 100))
+        now = time.monotonic()
+        with self.lock:
+            if percent <= self.last or now - self.last_write < 0.1:
+                return
+            self.last, self.last_write = percent, now
+        self.runner.store.jobs.set_progress(self.job.id, percent)
+        self.runner.events.progress(replace(self.job, progress=percent))
+
+
+def _open_png(data: bytes) -> Image.Image:
+    with Image.open(io.BytesIO(data)) as image:
+        return image.convert("RGB")
+
+
+def _open_mask(data: bytes | None) -> Image.Image | None:
+    if data is None:
+        return None
+    with Image.open(io.BytesIO(data)) as image:
+        return image.convert("L")
+
+
+def _failure_message(exc: Exception) -> str:
+    if isinstance(exc, MemoryError):
+        return "Image generation failed: out of memory"
+    return f"Image generation failed: {exc}" if str(exc) else "Image generation failed"

@@ -1,0 +1,34 @@
+"""Persistence: SQLAlchemy rows and the transactions the core needs."""
+
+from __future__ import annotations
+
+from selfjourney.store.accounts import Accounts
+from selfjourney.store.database import Clock, Database, utcnow
+from selfjourney.store.deliveries import Deliveries
+from selfjourney.store.jobs import Jobs
+
+
+class Store:
+    """Every table's operations over one database.
+
+    Usage::
+
+        store = Store(Database.connect(url))
+        account, key = store.accounts.create("dev", credits=100)
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.accounts = Accounts(db)
+        self.jobs = Jobs(db)
+        self.deliveries = Deliveries(db)
+
+    @classmethod
+    def connect(cls, url: str, clock: Clock = utcnow) -> Store:
+        return cls(Database.connect(url, clock))
+
+    def close(self) -> None:
+        self.db.close()
+
+
+__all__ = ["Store", "Database"]

@@ -1,0 +1,155 @@
+"""Webhook delivery rows: created with the job's final state, leased and retried from here."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from selfjourney.store.database import Database
+from selfjourney.store.models import DeliveryRow, JobRow
+
+#: Events whose outcome becomes the job's ``webhookStatus`` and that are retried.
+TERMINAL_EVENTS = frozenset({"completed", "failed"})
+
+
+@dataclass(frozen=True)
+class NewDelivery:
+    """An event to send: the exact body bytes are fixed now, so retries resend them."""
+
+    job_id: str
+    event: str
+    url: str
+    body: bytes
+    headers: dict[str, str]
+    max_attempts: int
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: str
+    job_id: str
+    event: str
+    url: str
+    body: bytes
+    headers: dict[str, Any]
+    status: str
+    attempts: int
+    max_attempts: int
+    next_attempt_at: datetime
+    last_status_code: int | None
+    last_error: str | None
+    delivered_at: datetime | None
+
+
+def add_deliveries(session: Session, deliveries: list[NewDelivery], now: datetime) -> None:
+    """Insert deliveries in the caller's transaction (the one that ends the job)."""
+    for d in deliveries:
+        session.add(
+            DeliveryRow(
+                id=d.id,
+                job_id=d.job_id,
+                event=d.event,
+                url=d.url,
+                body=d.body,
+                headers=d.headers,
+                status="pending",
+                attempts=0,
+                max_attempts=d.max_attempts,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+
+
+def _to_delivery(row: DeliveryRow) -> Delivery:
+    return Delivery(
+        id=row.id,
+        job_id=row.job_id,
+        event=row.event,
+        url=row.url,
+        body=row.body,
+        headers=dict(row.headers),
+        status=row.status,
+        attempts=row.attempts,
+        max_attempts=row.max_attempts,
+        next_attempt_at=row.next_attempt_at,
+        last_status_code=row.last_status_code,
+        last_error=row.last_error,
+        delivered_at=row.delivered_at,
+    )
+
+
+class Deliveries:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def add(self, deliveries: list[NewDelivery]) -> None:
+        with self.db.write() as session:
+            add_deliveries(session, deliveries, self.db.now())
+
+    def lease_due(self, limit: int, lease: timedelta) -> list[Delivery]:
+        """Take up to ``limit`` due deliveries, hiding them for ``lease`` while in flight."""
+        now = self.db.now()
+        with self.db.write() as session:
+            rows = session.scalars(
+                select(DeliveryRow)
+                .where(DeliveryRow.status == "pending", DeliveryRow.next_attempt_at <= now)
+                .order_by(DeliveryRow.next_attempt_at)
+                .limit(limit)
+            ).all()
+            for row in rows:
+                row.next_attempt_at = now + lease
+            return [_to_delivery(row) for row in rows]
+
+    def next_due_at(self) -> datetime | None:
+        with self.db.read() as session:
+            return session.scalars(
+                select(DeliveryRow.next_attempt_at)
+                .where(DeliveryRow.status == "pending")
+                .order_by(DeliveryRow.next_attempt_at)
+                .limit(1)
+            ).first()
+
+    def record(
+        self,
+        delivery: Delivery,
+        delivered: bool,
+        status_code: int | None,
+        error: str | None,
+        retry_at: datetime | None,
+    ) -> None:
+        """Log one attempt; schedule the next, or settle the delivery (and the job's status)."""
+        settled = "delivered" if delivered else ("pending" if retry_at else "failed")
+        values: dict[str, Any] = {
+            "attempts": DeliveryRow.attempts + 1,
+            "last_status_code": status_code,
+            "last_error": error,
+            "status": settled,
+        }
+        if delivered:
+            values["delivered_at"] = self.db.now()
+        if retry_at is not None and not delivered:
+            values["next_attempt_at"] = retry_at
+        with self.db.write() as session:
+            session.execute(update(DeliveryRow).where(DeliveryRow.id == delivery.id).values(values))
+            if delivery.event in TERMINAL_EVENTS and settled != "pending":
+                session.execute(
+                    update(JobRow)
+                    .where(JobRow.id == delivery.job_id)
+                    .values(webhook_status=settled)
+                )
+
+    def for_job(self, job_id: str) -> list[Delivery]:
+        with self.db.read() as session:
+            rows = session.scalars(
+                select(DeliveryRow)
+                .where(DeliveryRow.job_id == job_id)
+                .order_by(DeliveryRow.created_at, DeliveryRow.id)
+            ).all()
+        return [_to_delivery(row) for row in rows]

@@ -1,0 +1,338 @@
+"""Job rows: creation with its debit, claiming, progress, and finishing with refund."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import Executable
+
+from selfjourney.core.errors import IdempotencyConflict, InsufficientCredits, InvalidInput, NotFound
+from selfjourney.core.jobs import Idempotency, Job, JobKind, JobStatus, Result, Webhook
+from selfjourney.store.accounts import record_movement
+from selfjourney.store.database import Database
+from selfjourney.store.deliveries import NewDelivery, add_deliveries
+from selfjourney.store.models import AccountRow, IdempotencyRow, JobRow
+
+IDEMPOTENCY_TTL = timedelta(hours=24)
+_ACTIVE = (JobStatus.QUEUED.value, JobStatus.PROCESSING.value)
+
+
+def to_job(row: JobRow) -> Job:
+    webhook = None
+    if row.webhook_url:
+        webhook = Webhook(url=row.webhook_url, events=frozenset(row.webhook_events or ()))
+    return Job(
+        id=row.id,
+        account_id=row.account_id,
+        kind=JobKind(row.kind),
+        status=JobStatus(row.status),
+        prompt=row.prompt,
+        params=dict(row.params),
+        input=dict(row.input),
+        dialect=row.dialect,
+        seed=row.seed,
+        cost=row.cost,
+        created_at=row.created_at,
+        model=row.model,
+        parent_id=row.parent_id,
+        progress=row.progress,
+        refunded=row.refunded,
+        result=Result.from_json(row.result) if row.result else None,
+        error=row.error,
+        webhook=webhook,
+        webhook_status=row.webhook_status,
+        attempt=row.attempt,
+        started_at=row.started_at,
+        completed_at=row.completed_at,
+        expired=row.expired,
+    )
+
+
+def _to_row(job: Job, mask: bytes | None) -> JobRow:
+    return JobRow(
+        id=job.id,
+        account_id=job.account_id,
+        kind=job.kind.value,
+        status=job.status.value,
+        model=job.model,
+        dialect=job.dialect,
+        parent_id=job.parent_id,
+        prompt=job.prompt,
+        params=job.params,
+        input=job.input,
+        seed=job.seed,
+        cost=job.cost,
+        refunded=False,
+        progress=0,
+        webhook_url=job.webhook.url if job.webhook else None,
+        webhook_events=sorted(job.webhook.events) if job.webhook else None,
+        webhook_status=job.webhook_status,
+        attempt=0,
+        priority=int(job.params.get("priority", 0)),
+        created_at=job.created_at,
+        expired=False,
+        mask=mask,
+    )
+
+
+@dataclass(frozen=True)
+class Page:
+    jobs: list[Job]
+    next_cursor: str | None
+
+
+def encode_cursor(job: Job) -> str:
+    raw = json.dumps({"createdAt": job.created_at.isoformat(), "id": job.id})
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """Read a cursor made by ``encode_cursor``; anything else is a 400."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        return datetime.fromisoformat(data["createdAt"]), str(data["id"])
+    except (ValueError, KeyError, TypeError):
+        raise InvalidInput("cursor is not one this server issued", "cursor") from None
+
+
+class Jobs:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def create(
+        self, job: Job, idempotency: Idempotency | None = None, mask: bytes | None = None
+    ) -> tuple[Job, bool]:
+        """Debit, insert the job and its idempotency key in one transaction.
+
+        Returns (job, replayed): a replayed Idempotency-Key gives the original job back.
+        """
+        for _ in range(3):
+            try:
+                return self._create_once(job, idempotency, mask)
+            except IntegrityError:  # a concurrent request took the same Idempotency-Key
+                continue
+        raise IdempotencyConflict(idempotency.key if idempotency else "")
+
+    def _create_once(
+        self, job: Job, idempotency: Idempotency | None, mask: bytes | None
+    ) -> tuple[Job, bool]:
+        with self.db.write() as session:
+            if idempotency is not None:
+                original = self._replay(session, job.account_id, idempotency)
+                if original is not None:
+                    return original, True
+            if job.cost and (
+                record_movement(session, job.account_id, -job.cost, "charge", job.id, self.db.now())
+                is None
+            ):
+                available = session.get(AccountRow, job.account_id)
+                raise InsufficientCredits(job.cost, available.credits if available else 0)
+            session.add(_to_row(job, mask))
+            if idempotency is not None:
+                session.execute(  # an expired use of the same key gives way
+                    delete(IdempotencyRow).where(
+                        IdempotencyRow.account_id == job.account_id,
+                        IdempotencyRow.key == idempotency.key,
+                    )
+                )
+                session.add(
+                    IdempotencyRow(
+                        account_id=job.account_id,
+                        key=idempotency.key,
+                        fingerprint=idempotency.fingerprint,
+                        job_id=job.id,
+                        created_at=self.db.now(),
+                    )
+                )
+            session.flush()
+        return job, False
+
+    def replay(self, account_id: str, idempotency: Idempotency) -> Job | None:
+        """The job an unexpired Idempotency-Key made; IdempotencyConflict for another body."""
+        with self.db.read() as session:
+            return self._replay(session, account_id, idempotency)
+
+    def _replay(self, session: Session, account_id: str, idem: Idempotency) -> Job | None:
+        row = session.get(IdempotencyRow, (account_id, idem.key))
+        if row is None:
+            return None
+        if row.created_at < self.db.now() - IDEMPOTENCY_TTL:
+            return None
+        if row.fingerprint != idem.fingerprint:
+            raise IdempotencyConflict(idem.key)
+        original = session.get(JobRow, row.job_id)
+        return to_job(original) if original else None
+
+    def get(self, job_id: str) -> Job | None:
+        with self.db.read() as session:
+            row = session.get(JobRow, job_id)
+            return to_job(row) if row else None
+
+    def get_owned(self, account_id: str, job_id: str) -> Job:
+        """The job if this account made it; otherwise NotFound, whoever owns it."""
+        job = self.get(job_id)
+        if job is None or job.account_id != account_id:
+            raise NotFound(job_id)
+        return job
+
+    def page(
+        self,
+        account_id: str,
+        limit: int,
+        cursor: str | None = None,
+        status: str | None = None,
+        model: str | None = None,
+        search: str | None = None,
+    ) -> Page:
+        """Newest first, keyed on (created_at desc, id desc)."""
+        query = select(JobRow).where(JobRow.account_id == account_id)
+        if search:
+            query = query.where(JobRow.id == search)
+        if status:
+            query = query.where(JobRow.status == status)
+        if model:
+            query = query.where(JobRow.model == model)
+        if cursor:
+            created_at, last_id = decode_cursor(cursor)
+            query = query.where(
+                or_(
+                    JobRow.created_at < created_at,
+                    and_(JobRow.created_at == created_at, JobRow.id < last_id),
+                )
+            )
+        query = query.order_by(JobRow.created_at.desc(), JobRow.id.desc()).limit(limit + 1)
+        with self.db.read() as session:
+            jobs = [to_job(row) for row in session.scalars(query).all()]
+        more = len(jobs) > limit
+        jobs = jobs[:limit]
+        return Page(jobs, encode_cursor(jobs[-1]) if more and jobs else None)
+
+    def models(self, account_id: str) -> list[str]:
+        with self.db.read() as session:
+            found = session.scalars(
+                select(JobRow.model).where(JobRow.account_id == account_id).distinct()
+            ).all()
+        return sorted(found)
+
+    def claim(self, job_id: str) -> tuple[Job, bytes | None] | None:
+        """QUEUED -> PROCESSING for one worker; None when someone else has it or it ended."""
+        with self.db.write() as session:
+            claimed = _count(
+                session,
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.status == JobStatus.QUEUED.value)
+                .values(
+                    status=JobStatus.PROCESSING.value,
+                    attempt=JobRow.attempt + 1,
+                    started_at=self.db.now(),
+                    progress=0,
+                ),
+            )
+            if not claimed:
+                return None
+            row = session.get(JobRow, job_id)
+            assert row is not None
+            return to_job(row), row.mask
+
+    def set_progress(self, job_id: str, progress: int) -> None:
+        with self.db.write() as session:
+            _count(
+                session,
+                update(JobRow)
+                .where(
+                    JobRow.id == job_id,
+                    JobRow.status == JobStatus.PROCESSING.value,
+                    JobRow.progress < progress,
+                )
+                .values(progress=progress),
+            )
+
+    def complete(self, job: Job, deliveries: list[NewDelivery]) -> bool:
+        """Store a COMPLETED job (and its webhook events) if it was still PROCESSING."""
+        assert job.status is JobStatus.COMPLETED and job.result is not None
+        with self.db.write() as session:
+            done = _count(
+                session,
+                update(JobRow)
+                .where(JobRow.id == job.id, JobRow.status == JobStatus.PROCESSING.value)
+                .values(**_final_values(job)),
+            )
+            if done:
+                add_deliveries(session, deliveries, self.db.now())
+            return bool(done)
+
+    def fail(self, job: Job, deliveries: list[NewDelivery]) -> bool:
+        """Store a FAILED job and refund its cost, once: only a job still running can fail."""
+        assert job.status is JobStatus.FAILED
+        with self.db.write() as session:
+            done = _count(
+                session,
+                update(JobRow)
+                .where(JobRow.id == job.id, JobRow.status.in_(_ACTIVE))
+                .values(**_final_values(job)),
+            )
+            if not done:
+                return False
+            if job.cost:
+                record_movement(session, job.account_id, job.cost, "refund", job.id, self.db.now())
+            add_deliveries(session, deliveries, self.db.now())
+            return True
+
+    def requeue(self, job_id: str) -> None:
+        """PROCESSING -> QUEUED, for a Retry or a worker that stops mid-render."""
+        with self.db.write() as session:
+            _count(
+                session,
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.status == JobStatus.PROCESSING.value)
+                .values(status=JobStatus.QUEUED.value, progress=0),
+            )
+
+    def recover(self) -> list[str]:
+        """After a restart: put interrupted jobs back in the queue; return every queued id."""
+        with self.db.write() as session:
+            _count(
+                session,
+                update(JobRow)
+                .where(JobRow.status == JobStatus.PROCESSING.value)
+                .values(status=JobStatus.QUEUED.value, progress=0),
+            )
+            ids = session.scalars(
+                select(JobRow.id)
+                .where(JobRow.status == JobStatus.QUEUED.value)
+                .order_by(JobRow.priority.desc(), JobRow.created_at)
+            ).all()
+        return list(ids)
+
+    def prune_idempotency(self) -> int:
+        with self.db.write() as session:
+            cutoff = self.db.now() - IDEMPOTENCY_TTL
+            return _count(session, delete(IdempotencyRow).where(IdempotencyRow.created_at < cutoff))
+
+
+def _count(session: Session, statement: Executable) -> int:
+    """Run an UPDATE/DELETE and say how many rows it touched."""
+    result = session.execute(statement)
+    return int(cast(CursorResult[Any], result).rowcount)
+
+
+def _final_values(job: Job) -> dict[str, Any]:
+    return {
+        "status": job.status.value,
+        "progress": job.progress,
+        "result": job.result.to_json() if job.result else None,
+        "error": job.error,
+        "refunded": job.refunded,
+        "completed_at": job.completed_at,
+        "webhook_status": job.webhook_status,
+        "mask": None,
+    }
