@@ -1,0 +1,95 @@
+"""Turns job changes into signed webhook deliveries, in the caller's dialect.
+
+The body is rendered and signed once, when the event happens, and stored; retries resend
+the same bytes under the same delivery id.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from selfjourney.core.jobs import Job, JobStatus
+from selfjourney.store import Store
+from selfjourney.store.deliveries import NewDelivery
+from selfjourney.webhooks.signing import signature
+
+#: Renders a dialect's payload for (job, event), given a function from storage key to URL.
+Formatter = Callable[[Job, str, Callable[[str], str]], dict[str, Any]]
+USER_AGENT = "selfjourney-webhooks/0.1"
+
+
+def terminal_event(job: Job) -> str:
+    return "completed" if job.status is JobStatus.COMPLETED else "failed"
+
+
+class Events:
+    """Builds deliveries for jobs; ``notify`` wakes the dispatcher."""
+
+    def __init__(
+        self,
+        store: Store,
+        formatters: dict[str, Formatter],
+        url: Callable[[str], str],
+        max_attempts: int,
+        progress_interval: float,
+    ) -> None:
+        self.store = store
+        self.formatters = formatters
+        self.url = url
+        self.max_attempts = max_attempts
+        self.progress_interval = progress_interval
+        self.notify: Callable[[], None] = lambda: None
+        self._last_progress: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def wants(self, job: Job) -> bool:
+        """Whether the job's subscriber asked for its terminal event."""
+        return job.webhook is not None and terminal_event(job) in job.webhook.events
+
+    def terminal(self, job: Job) -> list[NewDelivery]:
+        """The completed/failed delivery to store in the same transaction as the job's end."""
+        with self._lock:
+            self._last_progress.pop(job.id, None)
+        if not self.wants(job):
+            return []
+        return [self._delivery(job, terminal_event(job), self.max_attempts)]
+
+    def progress(self, job: Job) -> None:
+        """Queue a best-effort progress event, at most one per interval per job."""
+        if job.webhook is None or "progress" not in job.webhook.events:
+            return
+        now = time.monotonic()
+        with self._lock:
+            if now - self._last_progress.get(job.id, -1e9) < self.progress_interval:
+                return
+            self._last_progress[job.id] = now
+        self.store.deliveries.add([self._delivery(job, "progress", 1)])
+        self.notify()
+
+    def _delivery(self, job: Job, event: str, max_attempts: int) -> NewDelivery:
+        assert job.webhook is not None
+        formatter = self.formatters[job.dialect]
+        body = json.dumps(formatter(job, event, self.url), separators=(",", ":")).encode()
+        key = bytes.fromhex(self.store.accounts.get(job.account_id).key_hash)
+        delivery_id = str(uuid.uuid4())
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            "X-Webhook-Event": event,
+            "X-Webhook-Id": delivery_id,
+            "X-Webhook-Signature": signature(body, key),
+        }
+        return NewDelivery(
+            job_id=job.id,
+            event=event,
+            url=job.webhook.url,
+            body=body,
+            headers=headers,
+            max_attempts=max_attempts,
+            id=delivery_id,
+        )
