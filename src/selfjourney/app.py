@@ -1,0 +1,188 @@
+"""``create_app(settings)``: the API, the workers and the webhook dispatcher, wired once."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from selfjourney import __version__
+from selfjourney.config import Settings
+from selfjourney.core.service import Service
+from selfjourney.dialects.apiframe_v2 import render as v2_render
+from selfjourney.dialects.apiframe_v2.routes import router as v2_router
+from selfjourney.engines.base import Engine
+from selfjourney.engines.procedural import ProceduralEngine
+from selfjourney.queue.local import LocalQueue
+from selfjourney.queue.runner import JobRunner
+from selfjourney.storage.base import Storage
+from selfjourney.storage.local import LocalStorage
+from selfjourney.store import Store
+from selfjourney.store.database import Clock, utcnow
+from selfjourney.webhooks.dispatcher import Dispatcher
+from selfjourney.webhooks.events import Events
+from selfjourney.webhooks.guard import guarded_client
+from selfjourney.webhooks.policy import RetryPolicy
+
+log = logging.getLogger(__name__)
+
+#: The engines ``--engine`` can name.
+ENGINES: dict[str, type[ProceduralEngine]] = {"procedural": ProceduralEngine}
+
+
+@dataclass
+class Runtime:
+    """Everything a running server holds; tests build one with fakes swapped in."""
+
+    settings: Settings
+    store: Store
+    storage: Storage
+    engine: Engine
+    queue: LocalQueue
+    runner: JobRunner
+    events: Events
+    dispatcher: Dispatcher
+    service: Service
+
+    def start(self) -> None:
+        """Re-queue what a previous process left unfinished, then start working."""
+        for job_id in self.store.jobs.recover():
+            self.queue.enqueue(job_id)
+        self.queue.start()
+        self.dispatcher.start()
+
+    def stop(self) -> None:
+        self.queue.stop()
+        self.dispatcher.stop()
+        self.store.close()
+
+
+def build_runtime(
+    settings: Settings,
+    storage: Storage | None = None,
+    engine: Engine | None = None,
+    clock: Clock = utcnow,
+) -> Runtime:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = Store.connect(settings.db_url, clock)
+    storage = storage or LocalStorage(settings.data_dir, settings.base_url)
+    engine = engine or ENGINES[settings.engine]()
+    events = Events(
+        store,
+        {v2_render.DIALECT: v2_render.webhook_payload},
+        storage.url,
+        settings.webhook_max_attempts,
+        settings.webhook_progress_interval,
+    )
+    runner = JobRunner(
+        store, storage, engine, events, settings.png_compress_level, settings.render_delay
+    )
+    queue = LocalQueue(runner, settings.workers)
+    runner.requeue = lambda job_id, defer: _later(defer, queue.enqueue, job_id)
+    policy = RetryPolicy(settings.webhook_max_attempts, settings.webhook_backoff)
+    client = guarded_client(settings.webhook_allow_private, settings.webhook_timeout)
+    dispatcher = Dispatcher(
+        store.deliveries, client, policy, settings.webhook_concurrency, settings.webhook_timeout
+    )
+    events.notify = dispatcher.notify
+    service = Service(
+        store,
+        storage,
+        queue,
+        settings.costs,
+        settings.webhook_allow_private,
+        settings.max_concurrent_jobs,
+    )
+    return Runtime(settings, store, storage, engine, queue, runner, events, dispatcher, service)
+
+
+def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
+    """The ASGI app. Workers start with the app's lifespan and stop with it."""
+    runtime = runtime or build_runtime(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        runtime.start()
+        try:
+            yield
+        finally:
+            runtime.stop()
+
+    app = FastAPI(
+        title="selfjourney",
+        version=__version__,
+        description="A self-hosted, Midjourney-compatible image API (Apiframe v2 wire format).",
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    app.state.service = runtime.service
+    app.include_router(v2_router)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _server_error)
+    images = settings.data_dir / "images"
+    images.mkdir(parents=True, exist_ok=True)
+    app.mount("/cdn/images", StaticFiles(directory=images), name="cdn")
+    app.add_middleware(RequestIdMiddleware)
+    return app
+
+
+class RequestIdMiddleware:
+    """Puts an ``X-Request-Id`` on every response (the caller's, when it sent a sane one)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _incoming_id(scope) or uuid.uuid4().hex
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+def _incoming_id(scope: Scope) -> str | None:
+    headers: list[tuple[bytes, bytes]] = scope.get("headers", [])
+    for name, value in headers:
+        if name == b"x-request-id" and 0 < len(value) <= 128 and value.isascii():
+            text = value.decode()
+            return text if text.isprintable() else None
+    return None
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return JSONResponse(
+        {"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers
+    )
+
+
+async def _server_error(_request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", exc_info=exc)
+    return JSONResponse({"error": "Internal server error"}, status_code=500)
+
+
+def _later(delay: float, call: object, job_id: str) -> None:
+    assert callable(call)
+    if delay <= 0:
+        call(job_id)
+        return
+    timer = threading.Timer(delay, call, (job_id,))
+    timer.daemon = True
+    timer.start()

@@ -1,0 +1,179 @@
+"""The ``selfjourney`` command: serve, keys, credits. Settings are built here, once."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from selfjourney.config import Settings
+from selfjourney.core.errors import SelfjourneyError
+from selfjourney.store import Store
+
+DEV_KEY_FILE = "dev-api-key"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    settings = Settings(**_overrides(args))
+    try:
+        result: int = args.run(settings, args)
+    except SelfjourneyError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="selfjourney", description=__doc__)
+    commands = parser.add_subparsers(title="commands")
+
+    serve = commands.add_parser("serve", help="run the API with in-process workers")
+    _common(serve)
+    serve.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default 8000)")
+    serve.add_argument("--public-url", help="base of image URLs (default http://HOST:PORT)")
+    serve.add_argument("--workers", type=int, help="worker threads; 0 pauses rendering")
+    serve.set_defaults(run=_serve)
+
+    keys = commands.add_parser("keys", help="create, list and revoke API keys")
+    key_commands = keys.add_subparsers(title="keys commands", required=True)
+    create = key_commands.add_parser("create", help="create a key; prints it last")
+    _common(create)
+    create.add_argument("--name", default="default")
+    create.add_argument("--credits", type=int, default=0)
+    create.set_defaults(run=_keys_create)
+    listing = key_commands.add_parser("list", help="list keys (never the keys themselves)")
+    _common(listing)
+    listing.set_defaults(run=_keys_list)
+    revoke = key_commands.add_parser("revoke", help="deactivate a key: it then gets 403")
+    _common(revoke)
+    revoke.add_argument("key", metavar="KEY_OR_ID")
+    revoke.set_defaults(run=_keys_revoke)
+    bootstrap = key_commands.add_parser(
+        "bootstrap", help="print the development key, creating it with starter credits if needed"
+    )
+    _common(bootstrap)
+    bootstrap.set_defaults(run=_keys_bootstrap)
+
+    credits = commands.add_parser("credits", help="grant credits or show a balance")
+    credit_commands = credits.add_subparsers(title="credits commands", required=True)
+    add = credit_commands.add_parser("add", help="add N credits (negative to remove)")
+    _common(add)
+    add.add_argument("key", metavar="KEY_OR_ID")
+    add.add_argument("amount", type=int, metavar="N")
+    add.set_defaults(run=_credits_add)
+    show = credit_commands.add_parser("show", help="balance and ledger of a key")
+    _common(show)
+    show.add_argument("key", metavar="KEY_OR_ID")
+    show.set_defaults(run=_credits_show)
+    return parser
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", type=Path, help="data directory (default ./data)")
+    parser.add_argument("--database-url", help="SQLAlchemy URL (default SQLite in the data dir)")
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    names = ("data_dir", "database_url", "host", "port", "public_url", "workers")
+    return {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
+
+
+def _store(settings: Settings) -> Store:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return Store.connect(settings.db_url)
+
+
+def _serve(settings: Settings, _args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from selfjourney.app import create_app
+
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
+    )
+    app = create_app(settings)
+    print(f"selfjourney {settings.base_url}  (API docs: {settings.base_url}/docs)", flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
+    return 0
+
+
+def _keys_create(settings: Settings, args: argparse.Namespace) -> int:
+    store = _store(settings)
+    account, raw = store.accounts.create(args.name, args.credits)
+    print(f"created key {account.id} ({account.name}) with {account.credits} credits")
+    print(raw)
+    return 0
+
+
+def _keys_list(settings: Settings, _args: argparse.Namespace) -> int:
+    for account in _store(settings).accounts.all():
+        state = "active" if account.active else "revoked"
+        print(
+            f"{account.id}  {account.key_prefix}…  {state:7}  {account.credits:>8}  {account.name}"
+        )
+    return 0
+
+
+def _keys_revoke(settings: Settings, args: argparse.Namespace) -> int:
+    store = _store(settings)
+    account = store.accounts.set_active(store.accounts.find(args.key).id, False)
+    print(f"revoked key {account.id} ({account.name})")
+    return 0
+
+
+def _keys_bootstrap(settings: Settings, _args: argparse.Namespace) -> int:
+    """For ``make serve``: one development key, kept in the data dir (mode 600)."""
+    store = _store(settings)
+    path = settings.data_dir / DEV_KEY_FILE
+    if path.exists():
+        raw = path.read_text().strip()
+        try:
+            account = store.accounts.authenticate(raw)
+        except SelfjourneyError:
+            account = None
+        if account is not None:
+            print(f"development key ({account.credits} credits), send it as X-API-Key:")
+            print(raw)
+            return 0
+    account, raw = store.accounts.create("development", settings.starter_credits)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(raw + "\n")
+    print(f"created a development key with {account.credits} credits, send it as X-API-Key:")
+    print(raw)
+    return 0
+
+
+def _credits_add(settings: Settings, args: argparse.Namespace) -> int:
+    store = _store(settings)
+    account = store.accounts.find(args.key)
+    balance = store.accounts.add_credits(account.id, args.amount)
+    print(f"{account.id} ({account.name}): {balance} credits")
+    return 0
+
+
+def _credits_show(settings: Settings, args: argparse.Namespace) -> int:
+    store = _store(settings)
+    account = store.accounts.find(args.key)
+    print(f"{account.id} ({account.name}): {account.credits} credits")
+    for entry in store.accounts.ledger(account.id):
+        job = f"  job {entry.job_id}" if entry.job_id else ""
+        print(
+            f"  {entry.created_at:%Y-%m-%d %H:%M:%S}  {entry.delta:+6}  {entry.reason:7}"
+            f"  = {entry.balance_after}{job}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

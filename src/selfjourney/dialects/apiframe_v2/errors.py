@@ -1,0 +1,107 @@
+"""Apiframe v2 error envelopes: one status table, one renderer, one route class."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+
+from selfjourney.core import errors
+from selfjourney.dialects.apiframe_v2.models import ACTION_TAGS
+
+#: Every domain error, to the HTTP status Apiframe v2 uses for it.
+STATUS: dict[type[errors.SelfjourneyError], int] = {
+    errors.SelfjourneyError: 500,
+    errors.InvalidInput: 400,
+    errors.InvalidAspectRatio: 400,
+    errors.InvalidMask: 400,
+    errors.UnsafeUrl: 400,
+    errors.AuthError: 401,
+    errors.MissingKey: 401,
+    errors.InvalidKey: 401,
+    errors.InactiveKey: 403,
+    errors.NotFound: 404,
+    errors.InvalidParent: 400,
+    errors.ActionUnavailable: 409,
+    errors.IdempotencyConflict: 409,
+    errors.InsufficientCredits: 402,
+    errors.InvalidTransition: 500,
+    errors.Retry: 503,
+}
+
+#: Core field names to this dialect's JSON paths.
+FIELDS = {
+    "aspect_ratio": "midjourneyParams.aspect_ratio",
+    "webhook_url": "webhookUrl",
+    "mask": "mask",
+    "cursor": "cursor",
+    "id": "id",
+}
+
+
+def error_response(exc: errors.SelfjourneyError) -> JSONResponse:
+    status = STATUS[type(exc)]
+    body: dict[str, Any] = {"error": exc.message}
+    if isinstance(exc, errors.InvalidInput):
+        field = FIELDS.get(exc.field, exc.field) or "body"
+        message = exc.message.replace(exc.field, field) if exc.field else exc.message
+        body = {"error": "Validation error", "details": {field: [message]}}
+    elif isinstance(exc, errors.InsufficientCredits):
+        body = {
+            "error": "Insufficient credits",
+            "creditsRequired": exc.required,
+            "creditsAvailable": exc.available,
+        }
+    return JSONResponse(body, status_code=status)
+
+
+def validation_response(exc: RequestValidationError) -> JSONResponse:
+    """A 400 ``{"error": "Validation error", "details": {path: [messages]}}``."""
+    details: dict[str, list[str]] = {}
+    for item in exc.errors():
+        details.setdefault(_path(item.get("loc", ())), []).append(_message(item))
+    return JSONResponse({"error": "Validation error", "details": details}, status_code=400)
+
+
+def _path(loc: Sequence[Any]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:]
+    if parts and parts[0] in ACTION_TAGS:  # the discriminated union's branch name
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def _message(item: Any) -> str:
+    kind = item.get("type", "")
+    if kind == "json_invalid":
+        return "request body is not valid JSON"
+    if kind == "missing" and tuple(item.get("loc", ())) == ("body",):
+        return "a JSON request body is required"
+    if kind == "union_tag_invalid":
+        return "action must be one of upsample, variation, inpaint, outpaint, pan"
+    if kind == "union_tag_not_found":
+        return "action is required (upsample, variation, inpaint, outpaint or pan)"
+    message = str(item.get("msg", "Invalid"))
+    return message.removeprefix("Value error, ")
+
+
+class V2Route(APIRoute):
+    """Renders domain and validation errors of v2 routes in the v2 envelope."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                return validation_response(exc)
+            except errors.SelfjourneyError as exc:
+                return error_response(exc)
+
+        return route

@@ -1,0 +1,208 @@
+"""Apiframe v2 wire models, strict like the vendor's Zod schemas (unknown keys are a 400)."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+
+WebhookEvent = Literal["progress", "completed", "failed"]
+StatusName = Literal["QUEUED", "PROCESSING", "COMPLETED", "FAILED", "CANCELLED"]
+
+
+def _absolute_url(value: str) -> str:
+    parts = urlsplit(value)
+    if not parts.scheme or not parts.netloc:
+        raise ValueError("must be an absolute URL, e.g. https://example.com/hook")
+    return value
+
+
+def _uuid_text(value: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise ValueError("must be a UUID") from None
+
+
+def _number_in(allowed: tuple[float, ...], integral: bool) -> Any:
+    """Accept JSON numbers equal to one of ``allowed`` (2 and 2.0 alike), never booleans."""
+
+    def check(value: Any) -> int | float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"must be one of {', '.join(_fmt(a) for a in allowed)}")
+        if not math.isfinite(value) or float(value) not in allowed:
+            raise ValueError(f"must be one of {', '.join(_fmt(a) for a in allowed)}")
+        return int(value) if integral else value
+
+    return check
+
+
+def _fmt(number: float) -> str:
+    return str(int(number)) if number.is_integer() else str(number)
+
+
+WebhookUrl = Annotated[
+    str, AfterValidator(_absolute_url), Field(json_schema_extra={"format": "uri"})
+]
+WebhookEvents = Annotated[list[WebhookEvent], Field(min_length=1)]
+JobId = Annotated[str, AfterValidator(_uuid_text), Field(json_schema_extra={"format": "uuid"})]
+GridIndex = Annotated[
+    int,
+    BeforeValidator(_number_in((1.0, 2.0, 3.0, 4.0), integral=True)),
+    WithJsonSchema({"type": "number", "enum": [1, 2, 3, 4]}),
+]
+ZoomRatio = Annotated[
+    int | float,
+    BeforeValidator(_number_in((1.5, 2.0), integral=False)),
+    WithJsonSchema({"type": "number", "enum": [1.5, 2]}),
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class MidjourneyParams(_Strict):
+    aspect_ratio: Annotated[str, Field(pattern=r"^\d+:\d+$", examples=["16:9"])] | None = None
+
+
+class GenerateRequest(_Strict):
+    """POST /v2/images/generate with ``model: "midjourney"``."""
+
+    model: Literal["midjourney"]
+    prompt: Annotated[str, Field(min_length=1, max_length=2000)]
+    midjourneyParams: MidjourneyParams | None = None
+    webhookUrl: WebhookUrl | None = None
+    webhookEvents: WebhookEvents | None = None
+
+
+class _Action(_Strict):
+    parentJobId: JobId
+    webhookUrl: WebhookUrl | None = None
+    webhookEvents: WebhookEvents | None = None
+
+
+class UpsampleRequest(_Action):
+    action: Literal["upsample"]
+    index: GridIndex
+
+
+class VariationRequest(_Action):
+    action: Literal["variation"]
+    index: GridIndex
+
+
+class InpaintRequest(_Action):
+    action: Literal["inpaint"]
+    mask: Annotated[str, Field(min_length=1, max_length=12_000_000)]
+    prompt: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class OutpaintRequest(_Action):
+    action: Literal["outpaint"]
+    zoomRatio: ZoomRatio
+
+
+class PanRequest(_Action):
+    action: Literal["pan"]
+    direction: Literal["up", "down", "left", "right"]
+
+
+ActionRequest = Annotated[
+    UpsampleRequest | VariationRequest | InpaintRequest | OutpaintRequest | PanRequest,
+    Field(discriminator="action"),
+]
+ACTION_TAGS = frozenset({"upsample", "variation", "inpaint", "outpaint", "pan"})
+
+
+class JobAccepted(BaseModel):
+    jobId: str
+    status: Literal["QUEUED", "PROCESSING", "COMPLETED", "FAILED"]
+
+
+class JobSummary(BaseModel):
+    """A job in a list (no ``input``)."""
+
+    id: str
+    status: StatusName
+    model: str
+    progress: int | None
+    result: dict[str, Any] | None
+    error: str | None
+    creditCost: int | None
+    webhookStatus: Literal["pending", "delivered", "failed"] | None
+    createdAt: str
+    completedAt: str | None
+    expired: bool
+
+
+class JobPublic(JobSummary):
+    """GET /v2/jobs/{id}: the contract's Job object."""
+
+    input: dict[str, Any] | None
+
+
+class JobList(BaseModel):
+    jobs: list[JobSummary]
+    nextCursor: str | None
+    hasMore: bool
+    models: list[str] | None = None
+
+
+class MeUser(BaseModel):
+    id: str
+    email: str
+    role: str
+
+
+class MeTeam(BaseModel):
+    id: str
+    name: str
+    plan: str
+    credits: int
+    customerId: str | None
+    maxConcurrentJobs: int
+
+
+class MeKey(BaseModel):
+    id: str
+    name: str
+    prefix: str
+
+
+class Me(BaseModel):
+    user: MeUser
+    team: MeTeam | None
+    apiKey: MeKey | None
+
+
+class ModelEntry(BaseModel):
+    id: str
+    label: str
+    modality: Literal["image", "video", "music"]
+    description: str
+    costMin: float
+    costMax: float
+    pricingMode: Literal["flat", "per-second", "per-output"]
+
+
+class ModelCatalog(BaseModel):
+    models: list[ModelEntry]
+
+
+class ErrorResponse(BaseModel):
+    error: str
+
+
+class ValidationErrorResponse(BaseModel):
+    error: str
+    details: dict[str, list[str]] = {}
+
+
+class InsufficientCreditsResponse(BaseModel):
+    error: Literal["Insufficient credits"]
+    creditsRequired: int
+    creditsAvailable: int

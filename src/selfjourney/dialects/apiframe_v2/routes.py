@@ -1,0 +1,149 @@
+"""Apiframe v2 Midjourney routes: parse, one core call, render."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Header, Query
+
+from selfjourney.core.errors import InvalidInput
+from selfjourney.dialects.apiframe_v2 import models as m
+from selfjourney.dialects.apiframe_v2.errors import V2Route
+from selfjourney.dialects.apiframe_v2.render import job_public, job_summary
+from selfjourney.dialects.apiframe_v2.translate import idempotency, to_act, to_imagine
+from selfjourney.dialects.deps import ApiKeyAccount, ServiceDep
+
+router = APIRouter(prefix="/v2", route_class=V2Route)
+
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key")]
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": m.ValidationErrorResponse, "description": "Invalid request"},
+    401: {"model": m.ErrorResponse, "description": "Missing or invalid API key"},
+    403: {"model": m.ErrorResponse, "description": "API key is inactive"},
+}
+_SUBMIT_ERRORS: dict[int | str, dict[str, Any]] = {
+    **_ERRORS,
+    402: {"model": m.InsufficientCreditsResponse, "description": "Not enough credits"},
+    404: {"model": m.ErrorResponse, "description": "Parent job not found"},
+    409: {"model": m.ErrorResponse, "description": "Action unavailable or key reused"},
+}
+
+
+@router.post(
+    "/images/generate",
+    status_code=202,
+    tags=["Images"],
+    summary="Submit a Midjourney image generation job",
+    responses=_SUBMIT_ERRORS,
+)
+def generate(
+    body: m.GenerateRequest,
+    account: ApiKeyAccount,
+    service: ServiceDep,
+    idempotency_key: IdempotencyKey = None,
+) -> m.JobAccepted:
+    job, _ = service.imagine(
+        account, to_imagine(body), idempotency(idempotency_key, "generate", body)
+    )
+    return m.JobAccepted(jobId=job.id, status=job.status.value)
+
+
+@router.post(
+    "/images/midjourney/action",
+    status_code=202,
+    tags=["Images"],
+    summary="Run a follow-up action (upsample, variation, inpaint, outpaint, pan)",
+    responses=_SUBMIT_ERRORS,
+)
+def action(
+    body: Annotated[m.ActionRequest, Body()],
+    account: ApiKeyAccount,
+    service: ServiceDep,
+    idempotency_key: IdempotencyKey = None,
+) -> m.JobAccepted:
+    job, _ = service.act(account, to_act(body), idempotency(idempotency_key, "action", body))
+    return m.JobAccepted(jobId=job.id, status=job.status.value)
+
+
+@router.get(
+    "/jobs/{id}",
+    tags=["Jobs"],
+    summary="Get a job",
+    responses={**_ERRORS, 404: {"model": m.ErrorResponse, "description": "Job not found"}},
+)
+def get_job(id: str, account: ApiKeyAccount, service: ServiceDep) -> m.JobPublic:
+    return job_public(service.job(account, _uuid(id, "id")), service.url)
+
+
+@router.get(
+    "/jobs",
+    tags=["Jobs"],
+    summary="List jobs, newest first",
+    responses=_ERRORS,
+    response_model_exclude_none=False,
+)
+def list_jobs(
+    account: ApiKeyAccount,
+    service: ServiceDep,
+    status: m.StatusName | None = None,
+    model: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: str | None = None,
+    scope: Literal["user", "team"] = "user",  # noqa: ARG001 - a key is its own team
+    search: str | None = None,
+    include_models: Literal["true", "false"] = "false",
+) -> m.JobList:
+    if search is not None:
+        page = service.jobs(account, limit, cursor, status, model, _uuid(search, "search"))
+    else:
+        page = service.jobs(account, limit, cursor, status, model)
+    return m.JobList(
+        jobs=[job_summary(job, service.url) for job in page.jobs],
+        nextCursor=page.next_cursor,
+        hasMore=page.next_cursor is not None,
+        models=service.models_used(account) if include_models == "true" else None,
+    )
+
+
+@router.get("/me", tags=["Account"], summary="The key, its credits and limits", responses=_ERRORS)
+def me(account: ApiKeyAccount, service: ServiceDep) -> m.Me:
+    fresh = service.account(account.id)
+    return m.Me(
+        user=m.MeUser(id=fresh.id, email=f"{fresh.key_prefix}@selfjourney.local", role="OWNER"),
+        team=m.MeTeam(
+            id=fresh.id,
+            name=fresh.name,
+            plan="self-hosted",
+            credits=fresh.credits,
+            customerId=None,
+            maxConcurrentJobs=service.max_concurrent_jobs,
+        ),
+        apiKey=m.MeKey(id=fresh.id, name=fresh.name, prefix=fresh.key_prefix),
+    )
+
+
+@router.get(
+    "/models", tags=["Models"], summary="The model catalog (no auth)", responses={400: _ERRORS[400]}
+)
+def models(
+    service: ServiceDep, modality: Literal["image", "video", "music"] | None = None
+) -> m.ModelCatalog:
+    costs = [cost for cost in service.costs.values()]
+    entry = m.ModelEntry(
+        id="midjourney",
+        label="Midjourney (selfjourney)",
+        modality="image",
+        description="2x2 grids with U1-U4, V1-V4, vary region, zoom out and pan, rendered locally",
+        costMin=min(costs),
+        costMax=max(costs),
+        pricingMode="flat",
+    )
+    return m.ModelCatalog(models=[entry] if modality in (None, "image") else [])
+
+
+def _uuid(value: str, field: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise InvalidInput(f"{field} must be a UUID", field) from None

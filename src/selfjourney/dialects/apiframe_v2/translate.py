@@ -1,0 +1,72 @@
+"""Apiframe v2 requests to core commands."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import replace
+
+from selfjourney.core.errors import InvalidInput
+from selfjourney.core.jobs import Act, Direction, Idempotency, Imagine, JobKind, Webhook
+from selfjourney.dialects.apiframe_v2.models import (
+    ActionRequest,
+    GenerateRequest,
+    InpaintRequest,
+    OutpaintRequest,
+    PanRequest,
+    UpsampleRequest,
+    VariationRequest,
+)
+from selfjourney.dialects.apiframe_v2.render import DIALECT
+
+MAX_IDEMPOTENCY_KEY = 255
+
+
+def webhook(url: str | None, events: Sequence[str] | None) -> Webhook | None:
+    if url is None:
+        return None
+    return Webhook(url=url, events=frozenset(events or ("completed", "failed")))
+
+
+def idempotency(
+    key: str | None, route: str, body: GenerateRequest | ActionRequest
+) -> Idempotency | None:
+    """Fingerprint the parsed body, so whitespace and key order do not matter."""
+    if key is None:
+        return None
+    if not key or len(key) > MAX_IDEMPOTENCY_KEY:
+        raise InvalidInput("Idempotency-Key must be 1 to 255 characters", "Idempotency-Key")
+    canonical = json.dumps(
+        {"route": route, "body": body.model_dump(mode="json", exclude_unset=True)}, sort_keys=True
+    )
+    return Idempotency(key=key, fingerprint=hashlib.sha256(canonical.encode()).hexdigest())
+
+
+def to_imagine(body: GenerateRequest) -> Imagine:
+    ratio = body.midjourneyParams.aspect_ratio if body.midjourneyParams else None
+    return Imagine(
+        prompt=body.prompt,
+        aspect_ratio=ratio or "1:1",
+        webhook=webhook(body.webhookUrl, body.webhookEvents),
+        input=body.model_dump(mode="json", exclude_unset=True),
+        dialect=DIALECT,
+    )
+
+
+def to_act(body: ActionRequest) -> Act:
+    base = Act(
+        parent_id=body.parentJobId,
+        action=JobKind(body.action),
+        webhook=webhook(body.webhookUrl, body.webhookEvents),
+        input=body.model_dump(mode="json", exclude_unset=True, exclude={"mask"}),
+        dialect=DIALECT,
+    )
+    if isinstance(body, UpsampleRequest | VariationRequest):
+        return replace(base, index=int(body.index))
+    if isinstance(body, OutpaintRequest):
+        return replace(base, zoom_ratio=float(body.zoomRatio))
+    if isinstance(body, PanRequest):
+        return replace(base, direction=Direction(body.direction))
+    assert isinstance(body, InpaintRequest)
+    return replace(base, mask=body.mask, prompt=body.prompt)
