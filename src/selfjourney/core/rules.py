@@ -96,12 +96,10 @@ def pan_frame(
             (0, -grow, width, height) if direction is Direction.UP else (0, 0, width, height + grow)
         )
     box_w, box_h = box[2] - box[0], box[3] - box[1]
-    shrink = min(1.0, math.sqrt(MAX_PIXELS / (box_w * box_h)))
-    size = (
-        (box_w, box_h)
-        if shrink == 1.0
-        else (_multiple_of_8(box_w * shrink), _multiple_of_8(box_h * shrink))
-    )
+    if box_w * box_h <= MAX_PIXELS:
+        return box, (box_w, box_h)
+    shrink = math.sqrt(MAX_PIXELS / (box_w * box_h))
+    size = (_floor_8(box_w * shrink), _floor_8(box_h * shrink))
     return box, size
 
 
@@ -112,6 +110,10 @@ def zoom_frame(
     pad_x = round(width * (ratio - 1) / 2)
     pad_y = round(height * (ratio - 1) / 2)
     return (-pad_x, -pad_y, width + pad_x, height + pad_y), (width, height)
+
+
+def _floor_8(value: float) -> int:
+    return max(8, int(value) // 8 * 8)
 
 
 def _multiple_of_8(value: float) -> int:

@@ -107,6 +107,13 @@ class Deliveries:
                 row.next_attempt_at = now + lease
             return [_to_delivery(row) for row in rows]
 
+    def pending(self) -> int:
+        """How many deliveries still have an attempt to make."""
+        with self.db.read() as session:
+            return len(
+                session.scalars(select(DeliveryRow.id).where(DeliveryRow.status == "pending")).all()
+            )
+
     def next_due_at(self) -> datetime | None:
         with self.db.read() as session:
             return session.scalars(

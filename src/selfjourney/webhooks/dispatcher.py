@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -39,6 +40,7 @@ class Dispatcher:
         self.concurrency = concurrency
         self.lease = timedelta(seconds=timeout * 2 + 30)
         self._wake = threading.Event()
+        self._recorded = threading.Condition()
         self._stop = threading.Event()
         self._slots = threading.BoundedSemaphore(concurrency)
         self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="selfjourney-webhook")
@@ -46,6 +48,17 @@ class Dispatcher:
 
     def notify(self) -> None:
         self._wake.set()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Block until no delivery is pending (each settled or given up); False on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._recorded:
+            while self.deliveries.pending():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._recorded.wait(min(left, 0.05))
+        return True
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="selfjourney-dispatch", daemon=True)
@@ -103,6 +116,8 @@ class Dispatcher:
         finally:
             self._slots.release()
             self._wake.set()
+            with self._recorded:
+                self._recorded.notify_all()
 
     def send(self, delivery: Delivery) -> None:
         """One attempt, then record it and schedule the next (if any)."""

@@ -63,7 +63,9 @@ def validation_response(exc: RequestValidationError) -> JSONResponse:
     """A 400 ``{"error": "Validation error", "details": {path: [messages]}}``."""
     details: dict[str, list[str]] = {}
     for item in exc.errors():
-        details.setdefault(_path(item.get("loc", ())), []).append(_message(item))
+        tagged = str(item.get("type", "")).startswith("union_tag_")
+        path = "action" if tagged else _path(item.get("loc", ()))
+        details.setdefault(path, []).append(_message(item))
     return JSONResponse({"error": "Validation error", "details": details}, status_code=400)
 
 

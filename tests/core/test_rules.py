@@ -1,0 +1,98 @@
+"""Unit tests of the core rules: sizes, frames, parent checks, the status machine."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from selfjourney.core.errors import (
+    ActionUnavailable,
+    InvalidAspectRatio,
+    InvalidParent,
+    InvalidTransition,
+)
+from selfjourney.core.jobs import Direction, Job, JobKind, JobStatus, Result, check_transition
+from selfjourney.core.rules import MAX_PIXELS, check_parent, grid_image_size, pan_frame, zoom_frame
+
+
+@pytest.mark.parametrize(
+    ("ratio", "size"),
+    [("1:1", (1024, 1024)), ("16:9", (1368, 768)), ("9:16", (768, 1368)), ("3:1", (1776, 592))],
+)
+def test_grid_image_size(ratio, size):
+    assert grid_image_size(ratio) == size
+
+
+@pytest.mark.parametrize("ratio", ["", "1", "1:2:3", "a:b", "0:5", "5:0", "-1:1", "1:4", "7:2"])
+def test_bad_ratios(ratio):
+    with pytest.raises(InvalidAspectRatio):
+        grid_image_size(ratio)
+
+
+def test_pan_frames():
+    assert pan_frame(1024, 1024, Direction.LEFT) == ((-512, 0, 1024, 1024), (1536, 1024))
+    assert pan_frame(1024, 1024, Direction.DOWN) == ((0, 0, 1024, 1536), (1024, 1536))
+    box, (w, h) = pan_frame(2048, 2048, Direction.RIGHT)
+    assert box == (0, 0, 3072, 2048) and w * h <= MAX_PIXELS and w % 8 == 0 and h % 8 == 0
+
+
+def test_zoom_frames():
+    assert zoom_frame(1024, 1024, 2.0) == ((-512, -512, 1536, 1536), (1024, 1024))
+    assert zoom_frame(1000, 800, 1.5) == ((-250, -200, 1250, 1000), (1000, 800))
+
+
+def _job(kind: JobKind, status: JobStatus = JobStatus.COMPLETED, result: bool = True) -> Job:
+    return Job(
+        id="j",
+        account_id="a",
+        kind=kind,
+        status=status,
+        prompt="p",
+        params={},
+        input={},
+        dialect="apiframe_v2",
+        seed=1,
+        cost=16,
+        created_at=datetime.now(UTC),
+        result=Result(["k"], None, 8, 8) if result else None,
+    )
+
+
+GRID_KINDS = [JobKind.IMAGINE, JobKind.VARIATION, JobKind.INPAINT, JobKind.OUTPAINT, JobKind.PAN]
+
+
+@pytest.mark.parametrize("parent", GRID_KINDS)
+@pytest.mark.parametrize("action", [JobKind.UPSAMPLE, JobKind.VARIATION])
+def test_grid_actions_take_any_grid(parent, action):
+    check_parent(_job(parent), action)
+
+
+@pytest.mark.parametrize("action", [JobKind.INPAINT, JobKind.OUTPAINT, JobKind.PAN])
+def test_upsample_actions_take_an_upsample_only(action):
+    check_parent(_job(JobKind.UPSAMPLE), action)
+    for parent in GRID_KINDS:
+        with pytest.raises(InvalidParent):
+            check_parent(_job(parent), action)
+
+
+@pytest.mark.parametrize("status", [JobStatus.QUEUED, JobStatus.PROCESSING, JobStatus.FAILED])
+def test_unfinished_parents_are_unavailable(status):
+    with pytest.raises(ActionUnavailable, match=status.value):
+        check_parent(_job(JobKind.IMAGINE, status, result=False), JobKind.UPSAMPLE)
+
+
+def test_wrong_kind_is_reported_before_status():
+    with pytest.raises(InvalidParent):
+        check_parent(_job(JobKind.UPSAMPLE, JobStatus.QUEUED, result=False), JobKind.UPSAMPLE)
+
+
+def test_transitions():
+    check_transition("j", JobStatus.QUEUED, JobStatus.PROCESSING)
+    check_transition("j", JobStatus.PROCESSING, JobStatus.QUEUED)
+    for terminal in (JobStatus.COMPLETED, JobStatus.FAILED):
+        assert terminal.is_terminal()
+        with pytest.raises(InvalidTransition):
+            check_transition("j", terminal, JobStatus.PROCESSING)
+    with pytest.raises(InvalidTransition):
+        check_transition("j", JobStatus.QUEUED, JobStatus.COMPLETED)
