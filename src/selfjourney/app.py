@@ -22,6 +22,7 @@ from selfjourney.dialects.apiframe_v2 import render as v2_render
 from selfjourney.dialects.apiframe_v2.routes import router as v2_router
 from selfjourney.engines.base import Engine
 from selfjourney.engines.procedural import ProceduralEngine
+from selfjourney.queue.janitor import Janitor
 from selfjourney.queue.local import LocalQueue
 from selfjourney.queue.runner import JobRunner
 from selfjourney.storage.base import Storage
@@ -52,6 +53,7 @@ class Runtime:
     events: Events
     dispatcher: Dispatcher
     service: Service
+    janitor: Janitor
 
     def start(self) -> None:
         """Re-queue what a previous process left unfinished, then start working."""
@@ -59,8 +61,10 @@ class Runtime:
             self.queue.enqueue(job_id)
         self.queue.start()
         self.dispatcher.start()
+        self.janitor.start()
 
     def stop(self) -> None:
+        self.janitor.stop()
         self.queue.stop()
         self.dispatcher.stop()
         self.store.close()
@@ -100,9 +104,19 @@ def build_runtime(
         queue,
         settings.costs,
         settings.webhook_allow_private,
-        settings.max_concurrent_jobs,
+        max(1, settings.workers),  # jobs that can render at once: the worker threads
     )
-    return Runtime(settings, store, storage, engine, queue, runner, events, dispatcher, service)
+    janitor = Janitor(
+        store,
+        storage,
+        runner.fail,
+        settings.job_timeout,
+        settings.retention_days,
+        settings.janitor_interval,
+    )
+    return Runtime(
+        settings, store, storage, engine, queue, runner, events, dispatcher, service, janitor
+    )
 
 
 def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:

@@ -44,8 +44,10 @@ class Settings(BaseSettings):
     costs: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_COSTS))
     #: Credits of the key that ``make serve`` creates on a fresh data dir.
     starter_credits: int = Field(1000, ge=0)
-    #: Reported as ``maxConcurrentJobs``.
-    max_concurrent_jobs: int = Field(10, ge=1)
+    #: Seconds a render may take before the watchdog fails it (with a refund).
+    job_timeout: float = Field(1800.0, gt=0)
+    #: Seconds between janitor sweeps (hung renders, retention, old idempotency keys).
+    janitor_interval: float = Field(60.0, gt=0)
     #: Days before a job's images are purged and it shows ``expired: true``; 0 keeps forever.
     retention_days: float = Field(90, ge=0)
 

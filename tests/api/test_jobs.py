@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from selfjourney.app import build_runtime, create_app
+from tests.clock import FakeClock
 from tests.conftest import make_settings
 from tests.flows import act, balance, drain, finished, generate
 
@@ -177,14 +178,6 @@ def test_idempotency_key_longer_than_255_is_400(client, headers):
         headers={**headers, "Idempotency-Key": "k" * 256},
     )
     assert response.status_code == 400
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 1, 1, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def test_idempotency_key_expires_after_24_hours(tmp_path: Path):

@@ -136,6 +136,10 @@ class JobRunner:
         if self.store.jobs.complete(done, self.events.terminal(done)):
             self.events.notify()
 
+    def fail(self, job: Job, message: str) -> None:
+        """End a running job as FAILED with a refund (also used by the watchdog)."""
+        self._fail(job, message)
+
     def _fail(self, job: Job, message: str) -> None:
         failed = job.moved(
             JobStatus.FAILED,

@@ -313,6 +313,35 @@ class Jobs:
             ).all()
         return list(ids)
 
+    def stuck(self, started_before: datetime) -> list[Job]:
+        """Jobs PROCESSING since before ``started_before``: a hung render."""
+        with self.db.read() as session:
+            rows = session.scalars(
+                select(JobRow).where(
+                    JobRow.status == JobStatus.PROCESSING.value,
+                    JobRow.started_at < started_before,
+                )
+            ).all()
+            return [to_job(row) for row in rows]
+
+    def expiring(self, completed_before: datetime, limit: int = 500) -> list[Job]:
+        """Finished jobs older than the retention window whose images are still kept."""
+        with self.db.read() as session:
+            rows = session.scalars(
+                select(JobRow)
+                .where(
+                    JobRow.status.in_((JobStatus.COMPLETED.value, JobStatus.FAILED.value)),
+                    JobRow.expired.is_(False),
+                    JobRow.completed_at < completed_before,
+                )
+                .limit(limit)
+            ).all()
+            return [to_job(row) for row in rows]
+
+    def mark_expired(self, job_id: str) -> None:
+        with self.db.write() as session:
+            _count(session, update(JobRow).where(JobRow.id == job_id).values(expired=True))
+
     def prune_idempotency(self) -> int:
         with self.db.write() as session:
             cutoff = self.db.now() - IDEMPOTENCY_TTL
