@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from selfjourney.config import Settings
 from selfjourney.core.errors import SelfjourneyError
 from selfjourney.store import Store
@@ -23,7 +25,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "run"):
         parser.print_help()
         return 2
-    settings = Settings(**_overrides(args))
+    try:
+        settings = Settings(**_overrides(args))
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = ".".join(str(part) for part in error["loc"]) or "settings"
+            print(f"error: invalid setting {name}: {error['msg']}", file=sys.stderr)
+        return 2
     try:
         result: int = args.run(settings, args)
     except SelfjourneyError as exc:
@@ -108,6 +116,9 @@ def _serve(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def _keys_create(settings: Settings, args: argparse.Namespace) -> int:
+    if args.credits < 0:
+        print("error: --credits must be 0 or more", file=sys.stderr)
+        return 2
     store = _store(settings)
     account, raw = store.accounts.create(args.name, args.credits)
     print(f"created key {account.id} ({account.name}) with {account.credits} credits")
@@ -157,7 +168,8 @@ def _keys_bootstrap(settings: Settings, _args: argparse.Namespace) -> int:
 def _credits_add(settings: Settings, args: argparse.Namespace) -> int:
     store = _store(settings)
     account = store.accounts.find(args.key)
-    balance = store.accounts.add_credits(account.id, args.amount)
+    reason = "grant" if args.amount >= 0 else "adjust"
+    balance = store.accounts.add_credits(account.id, args.amount, reason)
     print(f"{account.id} ({account.name}): {balance} credits")
     return 0
 

@@ -107,7 +107,8 @@ class Accounts:
                 )
             ).all()
         if len(rows) != 1:
-            raise NotFound(key_or_id, "API key")
+            shown = key_or_id if len(key_or_id) <= 12 else key_or_id[:12] + "…"
+            raise NotFound(key_or_id, f"API key {shown!r}")
         return to_account(rows[0])
 
     def get(self, account_id: str) -> Account:
