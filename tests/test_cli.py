@@ -7,8 +7,6 @@ import stat
 import uuid
 from pathlib import Path
 
-import pytest
-
 from tests.live import LedgerLine, LiveServer, create_key, credits_show, run_cli
 
 KEY = re.compile(r"^afk_[A-Za-z0-9_-]{32,}$")
