@@ -105,6 +105,7 @@ def build_runtime(
         settings.costs,
         settings.webhook_allow_private,
         max(1, settings.workers),  # jobs that can render at once: the worker threads
+        runner.run_claimed if settings.inline_upsample else None,
     )
     janitor = Janitor(
         store,

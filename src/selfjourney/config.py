@@ -31,12 +31,15 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./data")
     #: Base of every image URL; default ``http://HOST:PORT``.
     public_url: str | None = None
-    #: In-process worker threads; 0 pauses rendering (jobs wait in QUEUED).
+    #: In-process worker threads; 0 pauses rendering (jobs wait in QUEUED; upsamples,
+    #: a copy, still complete inline unless ``inline_upsample`` is off).
     workers: int = Field(2, ge=0, le=64)
     #: SQLAlchemy URL; default SQLite in the data dir. PostgreSQL: postgresql+psycopg://...
     database_url: str | None = None
     engine: Literal["procedural"] = "procedural"
-    #: Extra seconds per rendered image, to mimic a GPU's pace in demos and crash tests.
+    #: Run upsamples (a file copy, no render) in the request thread instead of the queue.
+    inline_upsample: bool = True
+    #: Extra seconds per rendered job (not upsamples), to mimic a GPU in demos and crash tests.
     render_delay: float = Field(0.0, ge=0, le=600)
     #: zlib level for stored PNGs: 1 is fast, 9 is small.
     png_compress_level: int = Field(1, ge=0, le=9)

@@ -4,19 +4,13 @@ from __future__ import annotations
 
 from PIL import Image
 
-from selfjourney.core.jobs import Direction, Job, JobKind, Result
+from selfjourney.core.jobs import Direction, Job, JobKind
 from selfjourney.core.rules import grid_image_size, pan_frame, zoom_frame
 from selfjourney.engines.base import Engine, Frame, Picture, ProgressFn, Spec
 
 GRID_COUNT = 4
 #: How far a V1-V4 variation strays from its source (0..1).
 VARIATION_STRENGTH = 0.6
-
-
-def source_picture(parent: Result, index: int, image: Image.Image) -> Picture:
-    """The parent's picture ``index`` (0-based) with its recipe, ready for an engine."""
-    recipe = parent.recipes[index] if index < len(parent.recipes) else {}
-    return Picture(image=image, recipe=recipe)
 
 
 def render_grid(

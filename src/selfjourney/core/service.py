@@ -6,7 +6,10 @@ Rules (parents, costs, idempotency, credits) live here once; dialects only trans
 from __future__ import annotations
 
 import secrets
+import time
 import uuid
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from selfjourney.core.accounts import Account
@@ -32,6 +35,8 @@ class Service:
         costs: dict[str, int],
         allow_private_webhooks: bool = False,
         max_concurrent_jobs: int = 10,
+        run_inline: Callable[[Job], None] | None = None,
+        auth_cache_seconds: float = 1.0,
     ) -> None:
         self.store = store
         self.storage = storage
@@ -39,11 +44,33 @@ class Service:
         self.costs = costs
         self.allow_private_webhooks = allow_private_webhooks
         self.max_concurrent_jobs = max_concurrent_jobs
+        #: Runs an upsample in the request's thread: it is a file copy, not a render.
+        self.run_inline = run_inline
+        self.auth_cache_seconds = auth_cache_seconds
+        self._recent: dict[str, tuple[float, Account]] = {}
 
     def authenticate(self, raw_key: str | None) -> Account:
+        """The active account of a key; remembered for ``auth_cache_seconds``."""
         if not raw_key:
             raise MissingKey()
-        return self.store.accounts.authenticate(raw_key)
+        account = self.store.accounts.authenticate(raw_key)
+        if self.auth_cache_seconds > 0:
+            if len(self._recent) > 10_000:
+                self._recent.clear()
+            self._recent[raw_key] = (time.monotonic() + self.auth_cache_seconds, account)
+        return account
+
+    def recent_account(self, raw_key: str | None) -> Account | None:
+        """An account authenticated less than ``auth_cache_seconds`` ago, without the store.
+
+        So a key revoked from another process keeps working for at most that long.
+        """
+        if not raw_key:
+            return None
+        found = self._recent.get(raw_key)
+        if found is None or found[0] < time.monotonic():
+            return None
+        return found[1]
 
     def account(self, account_id: str) -> Account:
         return self.store.accounts.get(account_id)
@@ -85,7 +112,7 @@ class Service:
             account,
             command.action,
             prompt=command.prompt or parent.prompt,
-            params=_action_params(command),
+            params={**_action_params(command), "source": _source(parent, command)},
             input=command.input,
             dialect=command.dialect,
             webhook=command.webhook,
@@ -164,10 +191,30 @@ class Service:
     def _submit(
         self, job: Job, idempotency: Idempotency | None, mask: bytes | None = None
     ) -> tuple[Job, bool]:
+        inline = job.kind is JobKind.UPSAMPLE and self.run_inline is not None
+        if inline:  # insert it already claimed: one transaction fewer on the hot path
+            job = job.moved(JobStatus.PROCESSING, attempt=1, started_at=job.created_at)
         stored, replayed = self.store.jobs.create(job, idempotency, mask)
-        if not replayed:
-            self.queue.enqueue(stored.id, int(stored.params.get("priority", 0)))
-        return stored, replayed
+        if replayed:
+            return stored, True
+        if inline and self.run_inline is not None:
+            self.run_inline(stored)
+            return replace(stored, status=JobStatus.QUEUED), False
+        self.queue.enqueue(stored.id, int(stored.params.get("priority", 0)))
+        return stored, False
+
+
+def _source(parent: Job, command: Act) -> dict[str, Any]:
+    """The parent picture the action starts from, fixed at accept time (saves a read later)."""
+    assert parent.result is not None
+    index = (command.index or 1) - 1
+    recipes = parent.result.recipes
+    return {
+        "key": parent.result.images[index],
+        "width": parent.result.width,
+        "height": parent.result.height,
+        "recipe": recipes[index] if index < len(recipes) else {},
+    }
 
 
 def _action_params(command: Act) -> dict[str, Any]:

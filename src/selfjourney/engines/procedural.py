@@ -75,6 +75,8 @@ class Recipe:
             return None
         try:
             u0, v0, u1, v1 = (float(x) for x in data["window"])
+            if not (u0 < u1 and v0 < v1):
+                return None
             return cls(
                 prompt=str(data["prompt"]),
                 seed=int(data["seed"]),

@@ -17,7 +17,7 @@ from PIL import Image
 
 from selfjourney.core.errors import Retry
 from selfjourney.core.jobs import Job, JobKind, JobStatus, Result
-from selfjourney.core.render import compose_grid, render_grid, source_picture
+from selfjourney.core.render import compose_grid, render_grid
 from selfjourney.engines.base import Engine, Picture
 from selfjourney.storage.base import Storage
 from selfjourney.store import Store
@@ -62,7 +62,10 @@ class JobRunner:
         claimed = self.store.jobs.claim(job_id)
         if claimed is None:
             return  # finished already, or another worker has it
-        job, mask = claimed
+        self.run_claimed(*claimed)
+
+    def run_claimed(self, job: Job, mask: bytes | None = None) -> None:
+        """Render a job this caller already holds in PROCESSING (a claim or an inline insert)."""
         try:
             result = self._produce(job, mask)
         except Retry as retry:
@@ -83,26 +86,17 @@ class JobRunner:
 
     def _upsample(self, job: Job) -> Result:
         """U1-U4: the grid image itself, byte for byte, as a standalone image."""
-        parent = self._parent_result(job)
-        index = int(job.params["index"]) - 1
-        self._delay(_Progress(self, job))
-        self.storage.copy(parent.images[index], image_key(job.id, 1))
-        recipe = parent.recipes[index : index + 1]
-        return Result([image_key(job.id, 1)], None, parent.width, parent.height, recipe)
+        source = job.params["source"]
+        self.storage.copy(source["key"], image_key(job.id, 1))
+        width, height = int(source["width"]), int(source["height"])
+        return Result([image_key(job.id, 1)], None, width, height, [source["recipe"]])
 
     def _source(self, job: Job) -> Picture | None:
+        """The parent picture recorded when the action was accepted."""
         if job.parent_id is None:
             return None
-        parent = self._parent_result(job)
-        index = int(job.params.get("index", 1)) - 1
-        image = _open_png(self.storage.get(parent.images[index]))
-        return source_picture(parent, index, image)
-
-    def _parent_result(self, job: Job) -> Result:
-        parent = self.store.jobs.get(job.parent_id or "")
-        if parent is None or parent.result is None:
-            raise RuntimeError(f"parent job {job.parent_id} has no stored result")
-        return parent.result
+        source = job.params["source"]
+        return Picture(_open_png(self.storage.get(source["key"])), source["recipe"])
 
     def _store_grid(self, job: Job, pictures: list[Picture], progress: _Progress) -> Result:
         keys = []
@@ -133,7 +127,8 @@ class JobRunner:
             JobStatus.COMPLETED, result=result, progress=100, completed_at=self.store.db.now()
         )
         done = replace(done, webhook_status="pending" if self.events.wants(done) else None)
-        if self.store.jobs.complete(done, self.events.terminal(done)):
+        deliveries = self.events.terminal(done)
+        if self.store.jobs.complete(done, deliveries) and deliveries:
             self.events.notify()
 
     def fail(self, job: Job, message: str) -> None:
@@ -149,7 +144,8 @@ class JobRunner:
             completed_at=self.store.db.now(),
         )
         failed = replace(failed, webhook_status="pending" if self.events.wants(failed) else None)
-        if self.store.jobs.fail(failed, self.events.terminal(failed)):
+        deliveries = self.events.terminal(failed)
+        if self.store.jobs.fail(failed, deliveries) and deliveries:
             self.events.notify()
 
     def _retry(self, job: Job, retry: Retry) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Connection, Row, Table, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from selfjourney.core.accounts import Account, LedgerEntry, key_hash, new_api_key
@@ -14,7 +15,7 @@ from selfjourney.store.database import Database
 from selfjourney.store.models import AccountRow, LedgerRow
 
 
-def to_account(row: AccountRow) -> Account:
+def to_account(row: AccountRow | Row[Any]) -> Account:
     return Account(
         id=row.id,
         name=row.name,
@@ -26,8 +27,22 @@ def to_account(row: AccountRow) -> Account:
     )
 
 
+_accounts = cast(Table, AccountRow.__table__)
+_MOVE = (
+    update(_accounts)
+    .where(
+        _accounts.c.id == bindparam("account_id"),
+        _accounts.c.credits + bindparam("delta") >= 0,
+    )
+    .values(credits=_accounts.c.credits + bindparam("delta"))
+    .returning(_accounts.c.credits)
+)
+_LEDGER = insert(cast(Table, LedgerRow.__table__))
+_BY_HASH = select(_accounts).where(_accounts.c.key_hash == bindparam("key_hash"))
+
+
 def record_movement(
-    session: Session,
+    session: Session | Connection,
     account_id: str,
     delta: int,
     reason: str,
@@ -36,25 +51,24 @@ def record_movement(
 ) -> int | None:
     """Move credits and write the ledger entry in the caller's transaction.
 
-    Returns the new balance, or None when a debit would make it negative (nothing moved).
+    Returns the new balance, or None when the move would make it negative (nothing moved).
+    Prebuilt statements: this runs on every submission and refund.
     """
-    stmt = update(AccountRow).where(AccountRow.id == account_id)
-    if delta < 0:
-        stmt = stmt.where(AccountRow.credits >= -delta)
     balance = session.execute(
-        stmt.values(credits=AccountRow.credits + delta).returning(AccountRow.credits)
+        _MOVE, {"account_id": account_id, "delta": delta}
     ).scalar_one_or_none()
     if balance is None:
         return None
-    session.add(
-        LedgerRow(
-            account_id=account_id,
-            job_id=job_id,
-            delta=delta,
-            reason=reason,
-            balance_after=balance,
-            created_at=now,
-        )
+    session.execute(
+        _LEDGER,
+        {
+            "account_id": account_id,
+            "job_id": job_id,
+            "delta": delta,
+            "reason": reason,
+            "balance_after": balance,
+            "created_at": now,
+        },
     )
     return int(balance)
 
@@ -84,10 +98,8 @@ class Accounts:
             return to_account(row), raw
 
     def authenticate(self, raw_key: str) -> Account:
-        with self.db.read() as session:
-            row = session.scalars(
-                select(AccountRow).where(AccountRow.key_hash == key_hash(raw_key))
-            ).one_or_none()
+        with self.db.connection() as connection:
+            row = connection.execute(_BY_HASH, {"key_hash": key_hash(raw_key)}).one_or_none()
         if row is None:
             raise InvalidKey()
         if not row.active:

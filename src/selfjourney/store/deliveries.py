@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from selfjourney.store.database import Database
@@ -47,24 +47,37 @@ class Delivery:
     delivered_at: datetime | None
 
 
-def add_deliveries(session: Session, deliveries: list[NewDelivery], now: datetime) -> None:
+_INSERT = insert(cast(Table, DeliveryRow.__table__))
+
+
+def add_deliveries(
+    session: Session | Connection, deliveries: list[NewDelivery], now: datetime
+) -> None:
     """Insert deliveries in the caller's transaction (the one that ends the job)."""
-    for d in deliveries:
-        session.add(
-            DeliveryRow(
-                id=d.id,
-                job_id=d.job_id,
-                event=d.event,
-                url=d.url,
-                body=d.body,
-                headers=d.headers,
-                status="pending",
-                attempts=0,
-                max_attempts=d.max_attempts,
-                next_attempt_at=now,
-                created_at=now,
-            )
-        )
+    if not deliveries:
+        return
+    session.execute(
+        _INSERT,
+        [
+            {
+                "id": d.id,
+                "job_id": d.job_id,
+                "event": d.event,
+                "url": d.url,
+                "body": d.body,
+                "headers": d.headers,
+                "status": "pending",
+                "attempts": 0,
+                "max_attempts": d.max_attempts,
+                "next_attempt_at": now,
+                "created_at": now,
+                "last_status_code": None,
+                "last_error": None,
+                "delivered_at": None,
+            }
+            for d in deliveries
+        ],
+    )
 
 
 def _to_delivery(row: DeliveryRow) -> Delivery:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import Connection, Row, Table, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -25,7 +25,7 @@ IDEMPOTENCY_TTL = timedelta(hours=24)
 _ACTIVE = (JobStatus.QUEUED.value, JobStatus.PROCESSING.value)
 
 
-def to_job(row: JobRow) -> Job:
+def to_job(row: JobRow | Row[Any]) -> Job:
     webhook = None
     if row.webhook_url:
         webhook = Webhook(url=row.webhook_url, events=frozenset(row.webhook_events or ()))
@@ -56,8 +56,8 @@ def to_job(row: JobRow) -> Job:
     )
 
 
-def _to_row(job: Job, mask: bytes | None) -> JobRow:
-    return JobRow(
+def _row_values(job: Job, mask: bytes | None) -> dict[str, Any]:
+    return dict(
         id=job.id,
         account_id=job.account_id,
         kind=job.kind.value,
@@ -71,16 +71,66 @@ def _to_row(job: Job, mask: bytes | None) -> JobRow:
         seed=job.seed,
         cost=job.cost,
         refunded=False,
-        progress=0,
+        progress=job.progress,
         webhook_url=job.webhook.url if job.webhook else None,
         webhook_events=sorted(job.webhook.events) if job.webhook else None,
         webhook_status=job.webhook_status,
-        attempt=0,
+        attempt=job.attempt,
         priority=int(job.params.get("priority", 0)),
         created_at=job.created_at,
         expired=False,
         mask=mask,
+        result=None,
+        error=None,
+        started_at=job.started_at,
+        completed_at=None,
     )
+
+
+_jobs = cast(Table, JobRow.__table__)
+_INSERT_JOB = insert(_jobs)
+_BY_ID = select(*(c for c in _jobs.c if c.name != "mask")).where(_jobs.c.id == bindparam("job_id"))
+_INSERT_KEY = insert(cast(Table, IdempotencyRow.__table__))
+_CLAIM = (
+    update(_jobs)
+    .where(_jobs.c.id == bindparam("job_id"), _jobs.c.status == JobStatus.QUEUED.value)
+    .values(
+        status=JobStatus.PROCESSING.value,
+        attempt=_jobs.c.attempt + 1,
+        started_at=bindparam("now"),
+        progress=0,
+    )
+    .returning(*_jobs.c)
+)
+_PROGRESS = (
+    update(_jobs)
+    .where(
+        _jobs.c.id == bindparam("job_id"),
+        _jobs.c.status == JobStatus.PROCESSING.value,
+        _jobs.c.progress < bindparam("progress"),
+    )
+    .values(progress=bindparam("progress"))
+)
+_FINAL_COLUMNS = (
+    "status",
+    "progress",
+    "result",
+    "error",
+    "refunded",
+    "completed_at",
+    "webhook_status",
+    "mask",
+)
+_COMPLETE = (
+    update(_jobs)
+    .where(_jobs.c.id == bindparam("job_id"), _jobs.c.status == JobStatus.PROCESSING.value)
+    .values({name: bindparam(f"new_{name}") for name in _FINAL_COLUMNS})
+)
+_FAIL = (
+    update(_jobs)
+    .where(_jobs.c.id == bindparam("job_id"), _jobs.c.status.in_(_ACTIVE))
+    .values({name: bindparam(f"new_{name}") for name in _FINAL_COLUMNS})
+)
 
 
 @dataclass(frozen=True)
@@ -136,7 +186,7 @@ class Jobs:
             ):
                 available = session.get(AccountRow, job.account_id)
                 raise InsufficientCredits(job.cost, available.credits if available else 0)
-            session.add(_to_row(job, mask))
+            session.execute(_INSERT_JOB, _row_values(job, mask))
             if idempotency is not None:
                 session.execute(  # an expired use of the same key gives way
                     delete(IdempotencyRow).where(
@@ -144,16 +194,16 @@ class Jobs:
                         IdempotencyRow.key == idempotency.key,
                     )
                 )
-                session.add(
-                    IdempotencyRow(
-                        account_id=job.account_id,
-                        key=idempotency.key,
-                        fingerprint=idempotency.fingerprint,
-                        job_id=job.id,
-                        created_at=self.db.now(),
-                    )
+                session.execute(
+                    _INSERT_KEY,
+                    {
+                        "account_id": job.account_id,
+                        "key": idempotency.key,
+                        "fingerprint": idempotency.fingerprint,
+                        "job_id": job.id,
+                        "created_at": self.db.now(),
+                    },
                 )
-            session.flush()
         return job, False
 
     def replay(self, account_id: str, idempotency: Idempotency) -> Job | None:
@@ -173,8 +223,8 @@ class Jobs:
         return to_job(original) if original else None
 
     def get(self, job_id: str) -> Job | None:
-        with self.db.read() as session:
-            row = session.get(JobRow, job_id)
+        with self.db.connection() as connection:
+            row = connection.execute(_BY_ID, {"job_id": job_id}).one_or_none()
             return to_job(row) if row else None
 
     def get_owned(self, account_id: str, job_id: str) -> Job:
@@ -225,66 +275,37 @@ class Jobs:
 
     def claim(self, job_id: str) -> tuple[Job, bytes | None] | None:
         """QUEUED -> PROCESSING for one worker; None when someone else has it or it ended."""
-        with self.db.write() as session:
-            claimed = _count(
-                session,
-                update(JobRow)
-                .where(JobRow.id == job_id, JobRow.status == JobStatus.QUEUED.value)
-                .values(
-                    status=JobStatus.PROCESSING.value,
-                    attempt=JobRow.attempt + 1,
-                    started_at=self.db.now(),
-                    progress=0,
-                ),
-            )
-            if not claimed:
+        with self.db.transaction() as connection:
+            row = connection.execute(_CLAIM, {"job_id": job_id, "now": self.db.now()}).one_or_none()
+            if row is None:
                 return None
-            row = session.get(JobRow, job_id)
-            assert row is not None
             return to_job(row), row.mask
 
     def set_progress(self, job_id: str, progress: int) -> None:
-        with self.db.write() as session:
-            _count(
-                session,
-                update(JobRow)
-                .where(
-                    JobRow.id == job_id,
-                    JobRow.status == JobStatus.PROCESSING.value,
-                    JobRow.progress < progress,
-                )
-                .values(progress=progress),
-            )
+        with self.db.transaction() as connection:
+            connection.execute(_PROGRESS, {"job_id": job_id, "progress": progress})
 
     def complete(self, job: Job, deliveries: list[NewDelivery]) -> bool:
         """Store a COMPLETED job (and its webhook events) if it was still PROCESSING."""
         assert job.status is JobStatus.COMPLETED and job.result is not None
-        with self.db.write() as session:
-            done = _count(
-                session,
-                update(JobRow)
-                .where(JobRow.id == job.id, JobRow.status == JobStatus.PROCESSING.value)
-                .values(**_final_values(job)),
-            )
+        with self.db.transaction() as connection:
+            done = _count(connection, _COMPLETE, _final_values(job))
             if done:
-                add_deliveries(session, deliveries, self.db.now())
+                add_deliveries(connection, deliveries, self.db.now())
             return bool(done)
 
     def fail(self, job: Job, deliveries: list[NewDelivery]) -> bool:
         """Store a FAILED job and refund its cost, once: only a job still running can fail."""
         assert job.status is JobStatus.FAILED
-        with self.db.write() as session:
-            done = _count(
-                session,
-                update(JobRow)
-                .where(JobRow.id == job.id, JobRow.status.in_(_ACTIVE))
-                .values(**_final_values(job)),
-            )
+        with self.db.transaction() as connection:
+            done = _count(connection, _FAIL, _final_values(job))
             if not done:
                 return False
             if job.cost:
-                record_movement(session, job.account_id, job.cost, "refund", job.id, self.db.now())
-            add_deliveries(session, deliveries, self.db.now())
+                record_movement(
+                    connection, job.account_id, job.cost, "refund", job.id, self.db.now()
+                )
+            add_deliveries(connection, deliveries, self.db.now())
             return True
 
     def requeue(self, job_id: str) -> None:
@@ -348,20 +369,23 @@ class Jobs:
             return _count(session, delete(IdempotencyRow).where(IdempotencyRow.created_at < cutoff))
 
 
-def _count(session: Session, statement: Executable) -> int:
+def _count(
+    session: Session | Connection, statement: Executable, params: dict[str, Any] | None = None
+) -> int:
     """Run an UPDATE/DELETE and say how many rows it touched."""
-    result = session.execute(statement)
+    result = session.execute(statement, params)
     return int(cast(CursorResult[Any], result).rowcount)
 
 
 def _final_values(job: Job) -> dict[str, Any]:
     return {
-        "status": job.status.value,
-        "progress": job.progress,
-        "result": job.result.to_json() if job.result else None,
-        "error": job.error,
-        "refunded": job.refunded,
-        "completed_at": job.completed_at,
-        "webhook_status": job.webhook_status,
-        "mask": None,
+        "job_id": job.id,
+        "new_status": job.status.value,
+        "new_progress": job.progress,
+        "new_result": job.result.to_json() if job.result else None,
+        "new_error": job.error,
+        "new_refunded": job.refunded,
+        "new_completed_at": job.completed_at,
+        "new_webhook_status": job.webhook_status,
+        "new_mask": None,
     }

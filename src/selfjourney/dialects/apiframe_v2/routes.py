@@ -6,6 +6,7 @@ import uuid
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Header, Query
+from fastapi.concurrency import run_in_threadpool
 
 from selfjourney.core.errors import InvalidInput
 from selfjourney.dialects.apiframe_v2 import models as m
@@ -37,15 +38,14 @@ _SUBMIT_ERRORS: dict[int | str, dict[str, Any]] = {
     summary="Submit a Midjourney image generation job",
     responses=_SUBMIT_ERRORS,
 )
-def generate(
+async def generate(
     body: m.GenerateRequest,
     account: ApiKeyAccount,
     service: ServiceDep,
     idempotency_key: IdempotencyKey = None,
 ) -> m.JobAccepted:
-    job, _ = service.imagine(
-        account, to_imagine(body), idempotency(idempotency_key, "generate", body)
-    )
+    command, key = to_imagine(body), idempotency(idempotency_key, "generate", body)
+    job, _ = await run_in_threadpool(service.imagine, account, command, key)
     return m.JobAccepted(jobId=job.id, status=job.status.value)
 
 
@@ -56,13 +56,14 @@ def generate(
     summary="Run a follow-up action (upsample, variation, inpaint, outpaint, pan)",
     responses=_SUBMIT_ERRORS,
 )
-def action(
+async def action(
     body: Annotated[m.ActionRequest, Body()],
     account: ApiKeyAccount,
     service: ServiceDep,
     idempotency_key: IdempotencyKey = None,
 ) -> m.JobAccepted:
-    job, _ = service.act(account, to_act(body), idempotency(idempotency_key, "action", body))
+    command, key = to_act(body), idempotency(idempotency_key, "action", body)
+    job, _ = await run_in_threadpool(service.act, account, command, key)
     return m.JobAccepted(jobId=job.id, status=job.status.value)
 
 
@@ -72,8 +73,9 @@ def action(
     summary="Get a job",
     responses={**_ERRORS, 404: {"model": m.ErrorResponse, "description": "Job not found"}},
 )
-def get_job(id: str, account: ApiKeyAccount, service: ServiceDep) -> m.JobPublic:
-    return job_public(service.job(account, _uuid(id, "id")), service.url)
+async def get_job(id: str, account: ApiKeyAccount, service: ServiceDep) -> m.JobPublic:
+    job = await run_in_threadpool(service.job, account, _uuid(id, "id"))
+    return job_public(job, service.url)
 
 
 @router.get(
