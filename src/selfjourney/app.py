@@ -8,8 +8,11 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -138,6 +141,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         description="A self-hosted, Midjourney-compatible image API (Apiframe v2 wire format).",
         lifespan=lifespan,
     )
+    app.openapi = partial(_openapi_without_422, app)  # type: ignore[method-assign]
     app.state.runtime = runtime
     app.state.service = runtime.service
     app.include_router(v2_router)
@@ -179,6 +183,24 @@ def _incoming_id(scope: Scope) -> str | None:
             text = value.decode()
             return text if text.isprintable() else None
     return None
+
+
+def _openapi_without_422(app: FastAPI) -> dict[str, Any]:
+    """FastAPI documents a 422 on every route; each dialect answers bad input its own way."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+        )
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                operation.get("responses", {}).pop("422", None)
+        for name in ("HTTPValidationError", "ValidationError"):
+            schema.get("components", {}).get("schemas", {}).pop(name, None)
+        app.openapi_schema = schema
+    return app.openapi_schema
 
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:

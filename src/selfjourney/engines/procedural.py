@@ -121,6 +121,8 @@ class ProceduralEngine:
 
     def generate(self, spec: Spec, count: int, progress: ProgressFn) -> list[Picture]:
         """Draw ``count`` pictures of neighbouring seeds: same prompt look, new compositions."""
+        if spec.width < 1 or spec.height < 1:
+            raise ValueError(f"image size must be positive, got {spec.width}x{spec.height}")
         window = base_window(spec.width, spec.height)
         recipes = [Recipe(spec.prompt, spec.seed + i, window) for i in range(count)]
         size = (spec.width, spec.height)
@@ -177,7 +179,7 @@ class ProceduralEngine:
             recipe = Recipe(spec.prompt, spec.seed, base_window(*image.size))
         recipe = replace(recipe, prompt=spec.prompt or recipe.prompt)
         seeds = [_seed(spec.seed, _SALT_INPAINT, len(recipe.drifts), j) for j in range(count)]
-        fills = [replace(recipe, drifts=(*recipe.drifts, (s, 1.0))) for s in seeds]
+        fills = [replace(recipe, drifts=(*recipe.drifts, (s, 1.0), (s + 1, 1.0))) for s in seeds]
         alpha = _feather(hard)
         return self._run([_inpaint_job(r, image, alpha, hard, kept) for r in fills], progress)
 
@@ -268,21 +270,21 @@ def _feather(hard: npt.NDArray[np.bool_]) -> F32:
     radius = max(1.0, min(hard.shape) / 64)
     mask = Image.fromarray(hard.astype(np.uint8) * 255).filter(ImageFilter.GaussianBlur(radius))
     soft = np.asarray(mask, np.float32) / 255
-    return np.where(hard, np.clip(2.5 * soft - 1.0, 0.25, 1.0), 0).astype(np.float32)
+    return np.where(hard, np.clip(2.5 * soft - 1.0, 0.15, 1.0), 0).astype(np.float32)
 
 
 def _vary_pixels(image: Image.Image, strength: float, seed: int) -> Image.Image:
     """Warp and re-tint the pixels of a picture the engine cannot re-render."""
     width, height = image.size
     s = Sampler(base_window(width, height), image.size, seed)
-    amp = strength * 0.04 * min(width, height)
+    amp = strength * 0.08 * min(width, height)
     xs = np.arange(width)[None, :] + s.noise("warp_u", 2.5, 2.5, 3) * amp
     ys = np.arange(height)[:, None] + s.noise("warp_v", 2.5, 2.5, 3) * amp
     xi = np.clip(xs + 0.5, 0, width - 1).astype(np.intp)
     yi = np.clip(ys + 0.5, 0, height - 1).astype(np.intp)
     warped = np.asarray(image, np.float32)[yi, xi]
     tint = np.stack([s.noise(f"tint{c}", 1.5, 1.5, 2) for c in range(3)], axis=-1)
-    out = warped * (1 + 0.25 * strength * tint)
+    out = warped * (1 + 0.6 * strength * tint)
     return Image.fromarray(out.round().clip(0, 255).astype(np.uint8))
 
 

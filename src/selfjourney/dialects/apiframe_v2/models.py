@@ -7,9 +7,20 @@ import uuid
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+)
+from pydantic.json_schema import SkipJsonSchema
 
 WebhookEvent = Literal["progress", "completed", "failed"]
+#: An optional field that may be left out but not sent as null (the schema shows no null).
+Omitted = SkipJsonSchema[None]
 StatusName = Literal["QUEUED", "PROCESSING", "COMPLETED", "FAILED", "CANCELLED"]
 
 
@@ -62,11 +73,28 @@ ZoomRatio = Annotated[
 
 
 class _Strict(BaseModel):
+    """Unknown keys and explicit nulls are refused, as Zod's ``.optional()`` refuses them."""
+
     model_config = ConfigDict(extra="forbid", strict=True)
+
+    @field_validator(
+        "midjourneyParams",
+        "aspect_ratio",
+        "webhookUrl",
+        "webhookEvents",
+        "prompt",
+        mode="before",
+        check_fields=False,
+    )
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("must not be null (omit the field instead)")
+        return value
 
 
 class MidjourneyParams(_Strict):
-    aspect_ratio: Annotated[str, Field(pattern=r"^\d+:\d+$", examples=["16:9"])] | None = None
+    aspect_ratio: Annotated[str, Field(pattern=r"^\d+:\d+$", examples=["16:9"])] | Omitted = None
 
 
 class GenerateRequest(_Strict):
@@ -74,15 +102,15 @@ class GenerateRequest(_Strict):
 
     model: Literal["midjourney"]
     prompt: Annotated[str, Field(min_length=1, max_length=2000)]
-    midjourneyParams: MidjourneyParams | None = None
-    webhookUrl: WebhookUrl | None = None
-    webhookEvents: WebhookEvents | None = None
+    midjourneyParams: MidjourneyParams | Omitted = None
+    webhookUrl: WebhookUrl | Omitted = None
+    webhookEvents: WebhookEvents | Omitted = None
 
 
 class _Action(_Strict):
     parentJobId: JobId
-    webhookUrl: WebhookUrl | None = None
-    webhookEvents: WebhookEvents | None = None
+    webhookUrl: WebhookUrl | Omitted = None
+    webhookEvents: WebhookEvents | Omitted = None
 
 
 class UpsampleRequest(_Action):
@@ -98,7 +126,7 @@ class VariationRequest(_Action):
 class InpaintRequest(_Action):
     action: Literal["inpaint"]
     mask: Annotated[str, Field(min_length=1, max_length=12_000_000)]
-    prompt: Annotated[str, Field(max_length=2000)] | None = None
+    prompt: Annotated[str, Field(max_length=2000)] | Omitted = None
 
 
 class OutpaintRequest(_Action):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Header, Query
+from fastapi import APIRouter, Body, Header, Path, Query
 from fastapi.concurrency import run_in_threadpool
 
 from selfjourney.core.errors import InvalidInput
@@ -17,7 +17,8 @@ from selfjourney.dialects.deps import ApiKeyAccount, ServiceDep
 
 router = APIRouter(prefix="/v2", route_class=V2Route)
 
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key")]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
+_UUID = {"format": "uuid"}
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": m.ValidationErrorResponse, "description": "Invalid request"},
     401: {"model": m.ErrorResponse, "description": "Missing or invalid API key"},
@@ -73,7 +74,9 @@ async def action(
     summary="Get a job",
     responses={**_ERRORS, 404: {"model": m.ErrorResponse, "description": "Job not found"}},
 )
-async def get_job(id: str, account: ApiKeyAccount, service: ServiceDep) -> m.JobPublic:
+async def get_job(
+    id: Annotated[str, Path(json_schema_extra=_UUID)], account: ApiKeyAccount, service: ServiceDep
+) -> m.JobPublic:
     job = await run_in_threadpool(service.job, account, _uuid(id, "id"))
     return job_public(job, service.url)
 
@@ -83,7 +86,7 @@ async def get_job(id: str, account: ApiKeyAccount, service: ServiceDep) -> m.Job
     tags=["Jobs"],
     summary="List jobs, newest first",
     responses=_ERRORS,
-    response_model_exclude_none=False,
+    response_model_exclude_unset=True,
 )
 def list_jobs(
     account: ApiKeyAccount,
@@ -93,22 +96,28 @@ def list_jobs(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: str | None = None,
     scope: Literal["user", "team"] = "user",  # noqa: ARG001 - a key is its own team
-    search: str | None = None,
+    search: Annotated[str | None, Query(json_schema_extra=_UUID)] = None,
     include_models: Literal["true", "false"] = "false",
 ) -> m.JobList:
     if search is not None:
         page = service.jobs(account, limit, cursor, status, model, _uuid(search, "search"))
     else:
         page = service.jobs(account, limit, cursor, status, model)
+    extra = {"models": service.models_used(account)} if include_models == "true" else {}
     return m.JobList(
         jobs=[job_summary(job, service.url) for job in page.jobs],
         nextCursor=page.next_cursor,
         hasMore=page.next_cursor is not None,
-        models=service.models_used(account) if include_models == "true" else None,
+        **extra,
     )
 
 
-@router.get("/me", tags=["Account"], summary="The key, its credits and limits", responses=_ERRORS)
+@router.get(
+    "/me",
+    tags=["Account"],
+    summary="The key, its credits and limits",
+    responses={code: _ERRORS[code] for code in (401, 403)},
+)
 def me(account: ApiKeyAccount, service: ServiceDep) -> m.Me:
     fresh = service.account(account.id)
     return m.Me(
