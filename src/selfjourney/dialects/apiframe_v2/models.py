@@ -16,11 +16,8 @@ from pydantic import (
     WithJsonSchema,
     field_validator,
 )
-from pydantic.json_schema import SkipJsonSchema
 
 WebhookEvent = Literal["progress", "completed", "failed"]
-#: An optional field that may be left out but not sent as null (the schema shows no null).
-Omitted = SkipJsonSchema[None]
 StatusName = Literal["QUEUED", "PROCESSING", "COMPLETED", "FAILED", "CANCELLED"]
 
 
@@ -72,10 +69,21 @@ ZoomRatio = Annotated[
 ]
 
 
+def _optional_not_nullable(schema: dict[str, Any]) -> None:
+    """Publish ``X | None = None`` fields as optional ``X``: null is refused, not allowed."""
+    for prop in schema.get("properties", {}).values():
+        branches = prop.get("anyOf", [])
+        kept = [b for b in branches if b != {"type": "null"}]
+        if len(kept) == 1 and len(branches) == 2:
+            del prop["anyOf"]
+            prop.pop("default", None)
+            prop.update(kept[0])
+
+
 class _Strict(BaseModel):
     """Unknown keys and explicit nulls are refused, as Zod's ``.optional()`` refuses them."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra=_optional_not_nullable)
 
     @field_validator(
         "midjourneyParams",
@@ -94,7 +102,7 @@ class _Strict(BaseModel):
 
 
 class MidjourneyParams(_Strict):
-    aspect_ratio: Annotated[str, Field(pattern=r"^\d+:\d+$", examples=["16:9"])] | Omitted = None
+    aspect_ratio: Annotated[str, Field(pattern=r"^\d+:\d+$", examples=["16:9"])] | None = None
 
 
 class GenerateRequest(_Strict):
@@ -102,15 +110,15 @@ class GenerateRequest(_Strict):
 
     model: Literal["midjourney"]
     prompt: Annotated[str, Field(min_length=1, max_length=2000)]
-    midjourneyParams: MidjourneyParams | Omitted = None
-    webhookUrl: WebhookUrl | Omitted = None
-    webhookEvents: WebhookEvents | Omitted = None
+    midjourneyParams: MidjourneyParams | None = None
+    webhookUrl: WebhookUrl | None = None
+    webhookEvents: WebhookEvents | None = None
 
 
 class _Action(_Strict):
     parentJobId: JobId
-    webhookUrl: WebhookUrl | Omitted = None
-    webhookEvents: WebhookEvents | Omitted = None
+    webhookUrl: WebhookUrl | None = None
+    webhookEvents: WebhookEvents | None = None
 
 
 class UpsampleRequest(_Action):
@@ -126,7 +134,7 @@ class VariationRequest(_Action):
 class InpaintRequest(_Action):
     action: Literal["inpaint"]
     mask: Annotated[str, Field(min_length=1, max_length=12_000_000)]
-    prompt: Annotated[str, Field(max_length=2000)] | Omitted = None
+    prompt: Annotated[str, Field(max_length=2000)] | None = None
 
 
 class OutpaintRequest(_Action):
