@@ -109,6 +109,9 @@ def build_runtime(
         settings.webhook_allow_private,
         max(1, settings.workers),  # jobs that can render at once: the worker threads
         runner.run_claimed if settings.inline_upsample else None,
+        # Remembering keys saves a thread hop per request when the database is remote; with
+        # local SQLite reads the look-up is cheaper than the hop and revocation stays instant.
+        auth_cache_seconds=0.0 if store.db.reads_are_local else 1.0,
     )
     janitor = Janitor(
         store,

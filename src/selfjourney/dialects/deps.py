@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, ParamSpec, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -10,6 +11,9 @@ from fastapi.security import APIKeyHeader
 
 from selfjourney.core.accounts import Account
 from selfjourney.core.service import Service
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, scheme_name="ApiKeyAuth")
 
@@ -23,6 +27,13 @@ async def get_service(request: Request) -> Service:
 ServiceDep = Annotated[Service, Depends(get_service)]
 
 
+async def read(service: Service, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run a read-only core call: inline when the store's reads are local, else in a thread."""
+    if service.store.db.reads_are_local:
+        return call(*args, **kwargs)
+    return await run_in_threadpool(call, *args, **kwargs)
+
+
 async def api_key_account(
     service: ServiceDep, api_key: Annotated[str | None, Depends(_api_key_header)]
 ) -> Account:
@@ -31,7 +42,7 @@ async def api_key_account(
     Async with a short cache: a thread-pool hop per request costs more than the look-up.
     """
     recent = service.recent_account(api_key)
-    return recent if recent is not None else await run_in_threadpool(service.authenticate, api_key)
+    return recent if recent is not None else await read(service, service.authenticate, api_key)
 
 
 ApiKeyAccount = Annotated[Account, Depends(api_key_account)]

@@ -13,10 +13,6 @@ from sqlalchemy.engine import Connection
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def sqlite_url(data_dir: Path) -> str:
-    return f"sqlite:///{(data_dir / 'selfjourney.db').resolve()}"
-
-
 def make_engine(url: str) -> Engine:
     """An engine tuned for the dialect: SQLite gets WAL and explicit BEGIN IMMEDIATE writes."""
     if url.startswith("sqlite"):
@@ -52,7 +48,8 @@ def _tune_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        if mode is not None:  # None: a single autocommit statement (see Database.connection)
+            conn.exec_driver_sql(f"BEGIN {mode}")
 
 
 def migrate(engine: Engine) -> None:

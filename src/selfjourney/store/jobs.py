@@ -90,7 +90,17 @@ def _row_values(job: Job, mask: bytes | None) -> dict[str, Any]:
 _jobs = cast(Table, JobRow.__table__)
 _INSERT_JOB = insert(_jobs)
 _BY_ID = select(*(c for c in _jobs.c if c.name != "mask")).where(_jobs.c.id == bindparam("job_id"))
-_INSERT_KEY = insert(cast(Table, IdempotencyRow.__table__))
+_keys = cast(Table, IdempotencyRow.__table__)
+_INSERT_KEY = insert(_keys)
+_KEY_MATCH = (_keys.c.account_id == bindparam("account_id"), _keys.c.key == bindparam("key"))
+_KEY = select(_keys).where(*_KEY_MATCH)
+_FORGET_KEY = delete(_keys).where(*_KEY_MATCH)
+
+
+def _key_params(account_id: str, idempotency: Idempotency) -> dict[str, str]:
+    return {"account_id": account_id, "key": idempotency.key}
+
+
 _CLAIM = (
     update(_jobs)
     .where(_jobs.c.id == bindparam("job_id"), _jobs.c.status == JobStatus.QUEUED.value)
@@ -175,51 +185,46 @@ class Jobs:
     def _create_once(
         self, job: Job, idempotency: Idempotency | None, mask: bytes | None
     ) -> tuple[Job, bool]:
-        with self.db.write() as session:
+        with self.db.transaction() as connection:
             if idempotency is not None:
-                original = self._replay(session, job.account_id, idempotency)
+                original = self._replay(connection, job.account_id, idempotency)
                 if original is not None:
                     return original, True
+            now = self.db.now()
             if job.cost and (
-                record_movement(session, job.account_id, -job.cost, "charge", job.id, self.db.now())
+                record_movement(connection, job.account_id, -job.cost, "charge", job.id, now)
                 is None
             ):
-                available = session.get(AccountRow, job.account_id)
-                raise InsufficientCredits(job.cost, available.credits if available else 0)
-            session.execute(_INSERT_JOB, _row_values(job, mask))
+                available = connection.execute(
+                    select(AccountRow.credits).where(AccountRow.id == job.account_id)
+                ).scalar_one_or_none()
+                raise InsufficientCredits(job.cost, int(available or 0))
+            connection.execute(_INSERT_JOB, _row_values(job, mask))
             if idempotency is not None:
-                session.execute(  # an expired use of the same key gives way
-                    delete(IdempotencyRow).where(
-                        IdempotencyRow.account_id == job.account_id,
-                        IdempotencyRow.key == idempotency.key,
-                    )
-                )
-                session.execute(
+                connection.execute(_FORGET_KEY, _key_params(job.account_id, idempotency))
+                connection.execute(
                     _INSERT_KEY,
                     {
-                        "account_id": job.account_id,
-                        "key": idempotency.key,
+                        **_key_params(job.account_id, idempotency),
                         "fingerprint": idempotency.fingerprint,
                         "job_id": job.id,
-                        "created_at": self.db.now(),
+                        "created_at": now,
                     },
                 )
         return job, False
 
     def replay(self, account_id: str, idempotency: Idempotency) -> Job | None:
         """The job an unexpired Idempotency-Key made; IdempotencyConflict for another body."""
-        with self.db.read() as session:
-            return self._replay(session, account_id, idempotency)
+        with self.db.connection() as connection:
+            return self._replay(connection, account_id, idempotency)
 
-    def _replay(self, session: Session, account_id: str, idem: Idempotency) -> Job | None:
-        row = session.get(IdempotencyRow, (account_id, idem.key))
-        if row is None:
-            return None
-        if row.created_at < self.db.now() - IDEMPOTENCY_TTL:
-            return None
+    def _replay(self, connection: Connection, account_id: str, idem: Idempotency) -> Job | None:
+        row = connection.execute(_KEY, _key_params(account_id, idem)).one_or_none()
+        if row is None or row.created_at < self.db.now() - IDEMPOTENCY_TTL:
+            return None  # an expired use of the key gives way to the new request
         if row.fingerprint != idem.fingerprint:
             raise IdempotencyConflict(idem.key)
-        original = session.get(JobRow, row.job_id)
+        original = connection.execute(_BY_ID, {"job_id": row.job_id}).one_or_none()
         return to_job(original) if original else None
 
     def get(self, job_id: str) -> Job | None:

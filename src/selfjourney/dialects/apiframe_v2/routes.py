@@ -13,7 +13,7 @@ from selfjourney.dialects.apiframe_v2 import models as m
 from selfjourney.dialects.apiframe_v2.errors import V2Route
 from selfjourney.dialects.apiframe_v2.render import job_public, job_summary
 from selfjourney.dialects.apiframe_v2.translate import idempotency, to_act, to_imagine
-from selfjourney.dialects.deps import ApiKeyAccount, ServiceDep
+from selfjourney.dialects.deps import ApiKeyAccount, ServiceDep, read
 
 router = APIRouter(prefix="/v2", route_class=V2Route)
 
@@ -77,7 +77,7 @@ async def action(
 async def get_job(
     id: Annotated[str, Path(json_schema_extra=_UUID)], account: ApiKeyAccount, service: ServiceDep
 ) -> m.JobPublic:
-    job = await run_in_threadpool(service.job, account, _uuid(id, "id"))
+    job = await read(service, service.job, account, _uuid(id, "id"))
     return job_public(job, service.url)
 
 
