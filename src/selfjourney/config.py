@@ -65,9 +65,13 @@ class Settings(BaseSettings):
     #: Concurrent webhook POSTs; a slow receiver holds only one of them.
     webhook_concurrency: int = Field(8, ge=1, le=256)
 
+    #: midapi callbacks: seconds per attempt, and the delays before each retry (1, 5, 15 min).
+    midapi_callback_timeout: float = Field(15.0, gt=0, le=120)
+    midapi_callback_backoff: Annotated[tuple[float, ...], NoDecode] = (60.0, 300.0, 900.0)
+
     log_level: str = "info"
 
-    @field_validator("webhook_backoff", mode="before")
+    @field_validator("webhook_backoff", "midapi_callback_backoff", mode="before")
     @classmethod
     def _split_backoff(cls, value: Any) -> Any:
         if isinstance(value, str):

@@ -1,11 +1,21 @@
-"""Every domain error has an explicit status in every dialect (httpx-style completeness)."""
+"""Every domain error has an explicit entry in every dialect's table (httpx-style completeness)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 
 from selfjourney.core import errors
+from selfjourney.dialects.apiframe_v1.errors import STATUS as V1_STATUS
 from selfjourney.dialects.apiframe_v2.errors import STATUS as V2_STATUS
+from selfjourney.dialects.midapi.errors import STATUS as MIDAPI_STATUS
+
+TABLES: dict[str, dict[type[errors.SelfjourneyError], Any]] = {
+    "apiframe_v2": V2_STATUS,
+    "apiframe_v1": V1_STATUS,
+    "midapi": MIDAPI_STATUS,
+}
 
 
 def _all_errors(cls: type[errors.SelfjourneyError]) -> list[type[errors.SelfjourneyError]]:
@@ -15,7 +25,7 @@ def _all_errors(cls: type[errors.SelfjourneyError]) -> list[type[errors.Selfjour
     return found
 
 
+@pytest.mark.parametrize("dialect", sorted(TABLES))
 @pytest.mark.parametrize("error", _all_errors(errors.SelfjourneyError), ids=lambda e: e.__name__)
-def test_every_error_is_mapped_in_apiframe_v2(error):
-    assert error in V2_STATUS
-    assert 400 <= V2_STATUS[error] < 600
+def test_every_error_is_mapped_in_every_dialect(dialect, error):
+    assert error in TABLES[dialect], f"{dialect} does not map {error.__name__}"

@@ -107,6 +107,14 @@ class InsufficientCredits(SelfjourneyError):
         self.available = available
 
 
+class Unsupported(SelfjourneyError):
+    """A real feature of the wire format that this server cannot do (yet), said plainly."""
+
+    def __init__(self, message: str, feature: str) -> None:
+        super().__init__(message)
+        self.feature = feature
+
+
 class InvalidTransition(SelfjourneyError):
     """A status change the job state machine forbids."""
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from selfjourney.core.errors import InvalidTransition
+from selfjourney.core.flags import Flags
 
 
 class JobStatus(enum.StrEnum):
@@ -45,6 +46,7 @@ class JobKind(enum.StrEnum):
     INPAINT = "inpaint"  #: vary region of an upsample
     OUTPAINT = "outpaint"  #: zoom out of an upsample
     PAN = "pan"  #: extend an upsample in one direction
+    REROLL = "reroll"  #: the parent grid's job again, with a new seed
 
     def makes_grid(self) -> bool:
         return self is not JobKind.UPSAMPLE
@@ -63,21 +65,39 @@ class Direction(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Webhook:
-    """Where and for which events to POST job updates."""
+    """Where and for which events to POST job updates; ``secret`` is echoed (Apiframe v1)."""
 
     url: str
     events: frozenset[str] = frozenset({"completed", "failed"})
+    secret: str | None = None
+
+
+@dataclass(frozen=True)
+class References:
+    """Images by URL that guide a render: "image" (img2img), "style" or "omni" reference."""
+
+    urls: tuple[str, ...]
+    mode: str = "image"
+    weight: float = 0.5
 
 
 @dataclass(frozen=True)
 class Imagine:
-    """Command: a new grid. ``input`` is the caller's request as it should be echoed back."""
+    """Command: a new grid. ``input`` is the caller's request as it should be echoed back.
+
+    ``flags`` are the dialect's structured parameters; they win over flags in the prompt.
+    """
 
     prompt: str
-    aspect_ratio: str = "1:1"
+    aspect_ratio: str | None = None
     webhook: Webhook | None = None
     input: dict[str, Any] = field(default_factory=dict)
     dialect: str = "apiframe_v2"
+    flags: Flags = field(default_factory=Flags)
+    watermark: str | None = None
+    references: References | None = None
+    #: Queue priority: higher runs first (midapi's turbo > fast > relaxed).
+    priority: int = 0
 
 
 @dataclass(frozen=True)
@@ -89,11 +109,13 @@ class Act:
     index: int | None = None  #: 1-4 for upsample and variation
     zoom_ratio: float | None = None  #: 1.5 or 2 for outpaint
     direction: Direction | None = None  #: for pan
-    prompt: str | None = None  #: optional new prompt for inpaint
+    prompt: str | None = None  #: optional new prompt for inpaint and reroll
     mask: str | None = None  #: base64 image for inpaint (never stored with the job's input)
     webhook: Webhook | None = None
     input: dict[str, Any] = field(default_factory=dict)
     dialect: str = "apiframe_v2"
+    watermark: str | None = None
+    priority: int = 0
 
 
 @dataclass(frozen=True)

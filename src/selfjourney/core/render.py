@@ -6,35 +6,65 @@ from PIL import Image
 
 from selfjourney.core.jobs import Direction, Job, JobKind
 from selfjourney.core.rules import grid_image_size, pan_frame, zoom_frame
-from selfjourney.engines.base import Engine, Frame, Picture, ProgressFn, Spec
+from selfjourney.engines.base import Engine, Frame, Picture, ProgressFn, Reference, Spec
 
 GRID_COUNT = 4
 #: How far a V1-V4 variation strays from its source (0..1).
 VARIATION_STRENGTH = 0.6
 
 
+def spec_for(job: Job, width: int, height: int, references: tuple[Reference, ...] = ()) -> Spec:
+    """The engine's view of a job: its prompt, seed, size and render parameters."""
+    params = job.params
+    return Spec(
+        prompt=job.prompt,
+        seed=job.seed,
+        width=width,
+        height=height,
+        chaos=int(params.get("chaos", 0)),
+        stylize=int(params.get("stylize", 100)),
+        weird=int(params.get("weird", 0)),
+        tile=bool(params.get("tile", False)),
+        negative=tuple(params.get("negative", ())),
+        niji=bool(params.get("niji", False)),
+        references=references,
+    )
+
+
+def grid_kind(job: Job) -> JobKind:
+    """What a grid job renders as: a reroll renders as the job it repeats."""
+    return JobKind(job.params.get("of", "imagine")) if job.kind is JobKind.REROLL else job.kind
+
+
 def render_grid(
-    job: Job, engine: Engine, source: Picture | None, mask: Image.Image | None, progress: ProgressFn
+    job: Job,
+    engine: Engine,
+    source: Picture | None,
+    mask: Image.Image | None,
+    progress: ProgressFn,
+    references: tuple[Reference, ...] = (),
 ) -> list[Picture]:
     """The four pictures of a grid job; ``source`` is the parent picture for actions."""
-    if job.kind is JobKind.IMAGINE:
+    kind = grid_kind(job)
+    if kind is JobKind.IMAGINE:
         width, height = grid_image_size(job.params.get("aspect_ratio", "1:1"))
-        return engine.generate(Spec(job.prompt, job.seed, width, height), GRID_COUNT, progress)
-    assert source is not None, f"{job.kind} needs a source picture"
+        spec = spec_for(job, width, height, references)
+        return engine.generate(spec, GRID_COUNT, progress)
+    assert source is not None, f"{kind} needs a source picture"
     width, height = source.image.size
-    spec = Spec(job.prompt, job.seed, width, height)
-    if job.kind is JobKind.VARIATION:
+    spec = spec_for(job, width, height)
+    if kind is JobKind.VARIATION:
         return engine.vary(source, spec, VARIATION_STRENGTH, GRID_COUNT, progress)
-    if job.kind is JobKind.INPAINT:
+    if kind is JobKind.INPAINT:
         assert mask is not None, "inpaint needs its mask"
         return engine.inpaint(source, spec, mask, GRID_COUNT, progress)
-    if job.kind is JobKind.PAN:
+    if kind is JobKind.PAN:
         box, size = pan_frame(width, height, Direction(job.params["direction"]))
-    elif job.kind is JobKind.OUTPAINT:
+    elif kind is JobKind.OUTPAINT:
         box, size = zoom_frame(width, height, float(job.params["zoom_ratio"]))
     else:
-        raise ValueError(f"{job.kind} does not render a grid")
-    spec = Spec(job.prompt, job.seed, size[0], size[1])
+        raise ValueError(f"{kind} does not render a grid")
+    spec = spec_for(job, size[0], size[1])
     return engine.extend(source, spec, Frame(box=box, size=size), GRID_COUNT, progress)
 
 

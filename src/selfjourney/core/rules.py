@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 
-from selfjourney.core.errors import ActionUnavailable, InvalidAspectRatio, InvalidParent
+from selfjourney.core.errors import ActionUnavailable, InvalidParent
 from selfjourney.core.jobs import Direction, Job, JobKind, JobStatus
+from selfjourney.core.sizes import floor_8, grid_image_size, multiple_of_8, parse_aspect_ratio
 
-#: About one megapixel per grid image, like Midjourney's own outputs.
-_TARGET_SIDE = 1024
+__all__ = ["grid_image_size", "parse_aspect_ratio"]
+
 #: Pan stops growing a picture past this many pixels (it is scaled down to fit).
 MAX_PIXELS = 2048 * 2048
 
@@ -20,9 +21,10 @@ DEFAULT_COSTS: dict[str, int] = {
     "inpaint": 16,
     "outpaint": 16,
     "pan": 16,
+    "reroll": 16,
 }
 
-_NEEDS_GRID = frozenset({JobKind.UPSAMPLE, JobKind.VARIATION})
+_NEEDS_GRID = frozenset({JobKind.UPSAMPLE, JobKind.VARIATION, JobKind.REROLL})
 _NEEDS_UPSAMPLE = frozenset({JobKind.INPAINT, JobKind.OUTPAINT, JobKind.PAN})
 
 
@@ -30,7 +32,8 @@ def check_parent(parent: Job, action: JobKind) -> None:
     """Refuse an action its parent cannot take: wrong kind (400) or not ready (409)."""
     if action in _NEEDS_GRID and not parent.kind.makes_grid():
         raise InvalidParent(
-            f"{action.value} needs a grid job (generate, variation, inpaint, outpaint or pan); "
+            f"{action.value} needs a grid job (generate, variation, reroll, inpaint, outpaint "
+            "or pan); "
             f"job {parent.id} is an upsample",
             parent.id,
             action.value,
@@ -54,44 +57,19 @@ def check_parent(parent: Job, action: JobKind) -> None:
         )
 
 
-def parse_aspect_ratio(ratio: str) -> tuple[int, int]:
-    """Read ``W:H`` and refuse zero sides or shapes beyond 1:3 and 3:1."""
-    try:
-        w_text, h_text = ratio.split(":")
-        w, h = int(w_text), int(h_text)
-    except ValueError:
-        raise InvalidAspectRatio(
-            f"aspect ratio {ratio!r} must look like W:H, e.g. 16:9", "aspect_ratio"
-        ) from None
-    if w <= 0 or h <= 0:
-        raise InvalidAspectRatio(f"aspect ratio {ratio} needs two positive sides", "aspect_ratio")
-    if w > 3 * h or h > 3 * w:
-        raise InvalidAspectRatio(
-            f"aspect ratio {ratio} is out of range: allowed from 1:3 to 3:1", "aspect_ratio"
-        )
-    return w, h
-
-
-def grid_image_size(ratio: str) -> tuple[int, int]:
-    """Pixel size of one grid image: the ratio at about 1 MP, sides multiples of 8."""
-    w, h = parse_aspect_ratio(ratio)
-    scale = math.sqrt(w / h)
-    return _multiple_of_8(_TARGET_SIDE * scale), _multiple_of_8(_TARGET_SIDE / scale)
-
-
 def pan_frame(
     width: int, height: int, direction: Direction
 ) -> tuple[tuple[int, int, int, int], tuple[int, int]]:
     """Box (in source pixels) and output size of a pan: half a side more, capped in pixels."""
     if direction in (Direction.LEFT, Direction.RIGHT):
-        grow = _multiple_of_8(width / 2)
+        grow = multiple_of_8(width / 2)
         box = (
             (-grow, 0, width, height)
             if direction is Direction.LEFT
             else (0, 0, width + grow, height)
         )
     else:
-        grow = _multiple_of_8(height / 2)
+        grow = multiple_of_8(height / 2)
         box = (
             (0, -grow, width, height) if direction is Direction.UP else (0, 0, width, height + grow)
         )
@@ -99,7 +77,7 @@ def pan_frame(
     if box_w * box_h <= MAX_PIXELS:
         return box, (box_w, box_h)
     shrink = math.sqrt(MAX_PIXELS / (box_w * box_h))
-    size = (_floor_8(box_w * shrink), _floor_8(box_h * shrink))
+    size = (floor_8(box_w * shrink), floor_8(box_h * shrink))
     return box, size
 
 
@@ -110,11 +88,3 @@ def zoom_frame(
     pad_x = round(width * (ratio - 1) / 2)
     pad_y = round(height * (ratio - 1) / 2)
     return (-pad_x, -pad_y, width + pad_x, height + pad_y), (width, height)
-
-
-def _floor_8(value: float) -> int:
-    return max(8, int(value) // 8 * 8)
-
-
-def _multiple_of_8(value: float) -> int:
-    return max(8, int(round(value / 8)) * 8)

@@ -14,6 +14,7 @@ from typing import Any
 
 from selfjourney.core.accounts import Account
 from selfjourney.core.errors import ActionUnavailable, MissingKey
+from selfjourney.core.flags import parse_prompt
 from selfjourney.core.jobs import Act, Idempotency, Imagine, Job, JobKind, JobStatus, Webhook
 from selfjourney.core.masks import decode_mask
 from selfjourney.core.rules import check_parent, parse_aspect_ratio
@@ -81,17 +82,26 @@ class Service:
         """Accept a new grid job. Returns (job, replayed)."""
         if idempotency and (replayed := self._replayed(account, idempotency)):
             return replayed, True
-        parse_aspect_ratio(command.aspect_ratio)
+        text, in_prompt = parse_prompt(command.prompt)
+        structured = command.flags
+        if command.aspect_ratio is not None:
+            structured = replace(structured, aspect_ratio=command.aspect_ratio)
+        flags = structured.over(in_prompt)
+        ratio = flags.aspect_ratio or "1:1"
+        parse_aspect_ratio(ratio)
         self._check_webhook(command.webhook)
+        self._check_references(command)
         job = self._new_job(
             account,
             JobKind.IMAGINE,
-            prompt=command.prompt,
-            params={"aspect_ratio": command.aspect_ratio},
+            prompt=text,
+            params={**flags.to_params(), **_imagine_params(command), "aspect_ratio": ratio},
             input=command.input,
             dialect=command.dialect,
             webhook=command.webhook,
         )
+        if flags.seed is not None:
+            job = replace(job, seed=flags.seed)
         return self._submit(job, idempotency)
 
     def act(
@@ -111,13 +121,15 @@ class Service:
         job = self._new_job(
             account,
             command.action,
-            prompt=command.prompt or parent.prompt,
-            params={**_action_params(command), "source": _source(parent, command)},
+            prompt=_child_prompt(parent, command),
+            params=_child_params(parent, command),
             input=command.input,
             dialect=command.dialect,
             webhook=command.webhook,
             parent_id=parent.id,
         )
+        if command.action is JobKind.UPSAMPLE:  # one image of the grid: the grid's seed
+            job = replace(job, seed=parent.seed)
         return self._submit(job, idempotency, mask)
 
     def job(self, account: Account, job_id: str) -> Job:
@@ -134,6 +146,9 @@ class Service:
     ) -> Page:
         return self.store.jobs.page(account.id, limit, cursor, status, model, search)
 
+    def images_made(self, account: Account) -> int:
+        return self.store.jobs.images_made(account.id)
+
     def models_used(self, account: Account) -> list[str]:
         return self.store.jobs.models(account.id)
 
@@ -144,6 +159,12 @@ class Service:
         """A replay answers before validation; the create transaction checks again."""
         return self.store.jobs.replay(account.id, idempotency)
 
+    def _check_references(self, command: Imagine) -> None:
+        if command.references is None:
+            return
+        for n, url in enumerate(command.references.urls):
+            check_url(url, self.allow_private_webhooks, field=f"references.{n}")
+
     def _check_webhook(self, webhook: Webhook | None) -> None:
         if webhook is not None:
             check_url(webhook.url, self.allow_private_webhooks, field="webhook_url")
@@ -151,7 +172,11 @@ class Service:
     def _check_images(self, parent: Job, command: Act) -> None:
         assert parent.result is not None
         keys = parent.result.images
-        if command.index is not None:
+        if command.action is JobKind.REROLL:
+            keys = [parent.params["source"]["key"]] if "source" in parent.params else []
+            if not keys:
+                return  # a reroll of a generated grid needs no picture
+        elif command.index is not None:
             keys = [keys[command.index - 1]] if command.index <= len(keys) else []
         if not keys or not all(self.storage.exists(key) for key in keys):
             raise ActionUnavailable(
@@ -191,7 +216,11 @@ class Service:
     def _submit(
         self, job: Job, idempotency: Idempotency | None, mask: bytes | None = None
     ) -> tuple[Job, bool]:
-        inline = job.kind is JobKind.UPSAMPLE and self.run_inline is not None
+        inline = (
+            job.kind is JobKind.UPSAMPLE
+            and self.run_inline is not None
+            and not job.params.get("watermark")  # drawing a watermark is real work: queue it
+        )
         if inline:  # insert it already claimed: one transaction fewer on the hot path
             job = job.moved(JobStatus.PROCESSING, attempt=1, started_at=job.created_at)
         stored, replayed = self.store.jobs.create(job, idempotency, mask)
@@ -199,9 +228,44 @@ class Service:
             return stored, True
         if inline and self.run_inline is not None:
             self.run_inline(stored)
+            # Accepted as QUEUED, like every submission; a GET shows it already finished.
             return replace(stored, status=JobStatus.QUEUED), False
         self.queue.enqueue(stored.id, int(stored.params.get("priority", 0)))
         return stored, False
+
+
+#: Render parameters a follow-up keeps from its parent (the picture's look stays the same).
+_INHERITED = ("chaos", "stylize", "weird", "tile", "negative", "niji", "version")
+
+
+def _imagine_params(command: Imagine) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if command.watermark:
+        params["watermark"] = command.watermark
+    if command.references is not None:
+        params["references"] = {
+            "urls": list(command.references.urls),
+            "mode": command.references.mode,
+            "weight": command.references.weight,
+        }
+    if command.priority:
+        params["priority"] = command.priority
+    return params
+
+
+def _child_prompt(parent: Job, command: Act) -> str:
+    if command.prompt:
+        return parse_prompt(command.prompt)[0]
+    return parent.prompt
+
+
+def _child_params(parent: Job, command: Act) -> dict[str, Any]:
+    """A reroll repeats its parent's job; other actions keep its look and start from a picture."""
+    if command.action is JobKind.REROLL:
+        of = parent.params.get("of", parent.kind.value)
+        return {**parent.params, "of": of, **_action_params(command)}
+    inherited = {key: parent.params[key] for key in _INHERITED if key in parent.params}
+    return {**inherited, **_action_params(command), "source": _source(parent, command)}
 
 
 def _source(parent: Job, command: Act) -> dict[str, Any]:
@@ -227,4 +291,8 @@ def _action_params(command: Act) -> dict[str, Any]:
         params["direction"] = command.direction.value
     if command.prompt:
         params["prompt"] = command.prompt
+    if command.watermark:
+        params["watermark"] = command.watermark
+    if command.priority:
+        params["priority"] = command.priority
     return params

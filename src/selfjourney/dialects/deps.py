@@ -46,3 +46,32 @@ async def api_key_account(
 
 
 ApiKeyAccount = Annotated[Account, Depends(api_key_account)]
+
+
+_authorization_header = APIKeyHeader(
+    name="Authorization",
+    auto_error=False,
+    scheme_name="Authorization",
+    description="`Bearer <key>` (midapi, the Apiframe SDK) or the bare key (Apiframe v1 docs)",
+)
+
+
+def _authorization_key(header: str | None) -> str | None:
+    """The key in ``Authorization``: ``Bearer <key>`` or the bare key (Apiframe v1 docs)."""
+    header = (header or "").strip()
+    scheme, _, rest = header.partition(" ")
+    if scheme.lower() == "bearer":
+        return rest.strip() or None
+    return header or None
+
+
+async def authorization_account(
+    service: ServiceDep, header: Annotated[str | None, Depends(_authorization_header)]
+) -> Account:
+    """The account of the ``Authorization`` header (midapi and Apiframe v1)."""
+    key = _authorization_key(header)
+    recent = service.recent_account(key)
+    return recent if recent is not None else await read(service, service.authenticate, key)
+
+
+AuthorizationAccount = Annotated[Account, Depends(authorization_account)]

@@ -21,18 +21,48 @@ def no_progress(_fraction: float) -> None:
 
 
 @dataclass(frozen=True)
+class Reference:
+    """A caller's image that guides a render (midapi ``fileUrls``).
+
+    ``mode`` is "image" (image-to-image: keep its composition), "style" (take its colours and
+    texture, not its layout) or "omni" (put its subject into the new picture); ``weight``
+    0..1 says how strongly.
+    """
+
+    image: Image.Image
+    mode: str = "image"
+    weight: float = 0.5
+
+
+@dataclass(frozen=True)
 class Spec:
-    """What to draw: the prompt the engine sees (flags already removed) and the output size.
+    """What to draw: the prompt the engine sees (flags already removed), size and parameters.
+
+    The parameters follow Midjourney's prompt flags; their defaults are Midjourney's.
 
     Usage::
 
-        spec = Spec(prompt="a red fox in snow", seed=42, width=1024, height=1024)
+        spec = Spec(prompt="a red fox in snow", seed=42, width=1024, height=1024, chaos=40)
     """
 
     prompt: str
     seed: int
     width: int
     height: int
+    #: --chaos 0..100: how different the four grid images are from each other.
+    chaos: int = 0
+    #: --stylize 0..1000: how strongly the engine's own style is applied (100 = default).
+    stylize: int = 100
+    #: --weird 0..3000: how unusual (warped, off-palette) the picture is.
+    weird: int = 0
+    #: --tile: the picture repeats seamlessly when tiled side by side and top to bottom.
+    tile: bool = False
+    #: --no a, b: words the picture should avoid (colours, subjects).
+    negative: tuple[str, ...] = ()
+    #: --niji: the anime-flavoured model (bright, flat colours, clean outlines).
+    niji: bool = False
+    #: Reference images guiding the render, if any.
+    references: tuple[Reference, ...] = ()
 
 
 @dataclass(frozen=True)

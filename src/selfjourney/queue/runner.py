@@ -18,8 +18,10 @@ from PIL import Image
 from selfjourney.core.errors import Retry
 from selfjourney.core.jobs import Job, JobKind, JobStatus, Result
 from selfjourney.core.render import compose_grid, render_grid
-from selfjourney.engines.base import Engine, Picture
+from selfjourney.core.watermark import apply_watermark
+from selfjourney.engines.base import Engine, Picture, Reference
 from selfjourney.storage.base import Storage
+from selfjourney.storage.fetch import FetchError
 from selfjourney.store import Store
 from selfjourney.webhooks.events import Events
 
@@ -49,6 +51,7 @@ class JobRunner:
         events: Events,
         png_compress_level: int = 1,
         render_delay: float = 0.0,
+        fetch: Callable[[str], Image.Image] | None = None,
     ) -> None:
         self.store = store
         self.storage = storage
@@ -56,6 +59,7 @@ class JobRunner:
         self.events = events
         self.png_compress_level = png_compress_level
         self.render_delay = render_delay
+        self.fetch = fetch
         self.requeue: Requeue = lambda job_id, defer: None
 
     def __call__(self, job_id: str) -> None:
@@ -80,34 +84,55 @@ class JobRunner:
         if job.kind is JobKind.UPSAMPLE:
             return self._upsample(job)
         progress = _Progress(self, job)
-        pictures = render_grid(job, self.engine, self._source(job), _open_mask(mask), progress)
+        references = self._references(job)
+        source, opened_mask = self._source(job), _open_mask(mask)
+        pictures = render_grid(job, self.engine, source, opened_mask, progress, references)
         self._delay(progress)
         return self._store_grid(job, pictures, progress)
+
+    def _references(self, job: Job) -> tuple[Reference, ...]:
+        """The caller's reference images, downloaded now (a failure fails the job)."""
+        wanted = job.params.get("references")
+        if not wanted:
+            return ()
+        if self.fetch is None:
+            raise FetchError("this server cannot download reference images")
+        mode, weight = str(wanted["mode"]), float(wanted["weight"])
+        return tuple(Reference(self.fetch(url), mode, weight) for url in wanted["urls"])
 
     def _upsample(self, job: Job) -> Result:
         """U1-U4: the grid image itself, byte for byte, as a standalone image."""
         source = job.params["source"]
-        self.storage.copy(source["key"], image_key(job.id, 1))
+        if job.params.get("watermark"):
+            image = _open_png(self.storage.get(source["key"]))
+            self.storage.put(image_key(job.id, 1), self._png(self._marked(job, image)))
+        else:
+            self.storage.copy(source["key"], image_key(job.id, 1))
         width, height = int(source["width"]), int(source["height"])
         return Result([image_key(job.id, 1)], None, width, height, [source["recipe"]])
 
     def _source(self, job: Job) -> Picture | None:
         """The parent picture recorded when the action was accepted."""
-        if job.parent_id is None:
+        if "source" not in job.params:
             return None
         source = job.params["source"]
         return Picture(_open_png(self.storage.get(source["key"])), source["recipe"])
 
     def _store_grid(self, job: Job, pictures: list[Picture], progress: _Progress) -> Result:
         keys = []
-        for n, picture in enumerate(pictures, start=1):
+        images = [self._marked(job, picture.image) for picture in pictures]
+        for n, image in enumerate(images, start=1):
             keys.append(image_key(job.id, n))
-            self.storage.put(keys[-1], self._png(picture.image))
+            self.storage.put(keys[-1], self._png(image))
             progress.at(0.9 + 0.02 * n)
-        grid = compose_grid([p.image for p in pictures])
+        grid = compose_grid(images)
         self.storage.put(grid_key(job.id), self._png(grid))
         width, height = pictures[0].image.size
         return Result(keys, grid_key(job.id), width, height, [p.recipe for p in pictures])
+
+    def _marked(self, job: Job, image: Image.Image) -> Image.Image:
+        text = job.params.get("watermark")
+        return apply_watermark(image, str(text)) if text else image
 
     def _png(self, image: Image.Image) -> bytes:
         out = io.BytesIO()
@@ -198,4 +223,6 @@ def _open_mask(data: bytes | None) -> Image.Image | None:
 def _failure_message(exc: Exception) -> str:
     if isinstance(exc, MemoryError):
         return "Image generation failed: out of memory"
+    if isinstance(exc, FetchError):
+        return f"Reference image unusable: {exc}"
     return f"Image generation failed: {exc}" if str(exc) else "Image generation failed"

@@ -28,6 +28,9 @@ class NewDelivery:
     headers: dict[str, str]
     max_attempts: int
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    #: The dialect's own per-attempt timeout and retry delays (None: the server's).
+    timeout: float | None = None
+    backoff: tuple[float, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,8 @@ class Delivery:
     last_status_code: int | None
     last_error: str | None
     delivered_at: datetime | None
+    timeout: float | None = None
+    backoff: tuple[float, ...] | None = None
 
 
 _INSERT = insert(cast(Table, DeliveryRow.__table__))
@@ -74,6 +79,8 @@ def add_deliveries(
                 "last_status_code": None,
                 "last_error": None,
                 "delivered_at": None,
+                "timeout": d.timeout,
+                "backoff": list(d.backoff) if d.backoff is not None else None,
             }
             for d in deliveries
         ],
@@ -95,6 +102,8 @@ def _to_delivery(row: DeliveryRow) -> Delivery:
         last_status_code=row.last_status_code,
         last_error=row.last_error,
         delivered_at=row.delivered_at,
+        timeout=row.timeout,
+        backoff=tuple(row.backoff) if row.backoff is not None else None,
     )
 
 

@@ -8,7 +8,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Row, Table, and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Row,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -28,7 +40,11 @@ _ACTIVE = (JobStatus.QUEUED.value, JobStatus.PROCESSING.value)
 def to_job(row: JobRow | Row[Any]) -> Job:
     webhook = None
     if row.webhook_url:
-        webhook = Webhook(url=row.webhook_url, events=frozenset(row.webhook_events or ()))
+        webhook = Webhook(
+            url=row.webhook_url,
+            events=frozenset(row.webhook_events or ()),
+            secret=row.webhook_secret,
+        )
     return Job(
         id=row.id,
         account_id=row.account_id,
@@ -75,6 +91,7 @@ def _row_values(job: Job, mask: bytes | None) -> dict[str, Any]:
         webhook_url=job.webhook.url if job.webhook else None,
         webhook_events=sorted(job.webhook.events) if job.webhook else None,
         webhook_status=job.webhook_status,
+        webhook_secret=job.webhook.secret if job.webhook else None,
         attempt=job.attempt,
         priority=int(job.params.get("priority", 0)),
         created_at=job.created_at,
@@ -277,6 +294,17 @@ class Jobs:
                 select(JobRow.model).where(JobRow.account_id == account_id).distinct()
             ).all()
         return sorted(found)
+
+    def images_made(self, account_id: str) -> int:
+        """How many images the account's COMPLETED jobs produced (4 a grid, 1 an upsample)."""
+        query = (
+            select(JobRow.kind, func.count())
+            .where(JobRow.account_id == account_id, JobRow.status == JobStatus.COMPLETED.value)
+            .group_by(JobRow.kind)
+        )
+        with self.db.read() as session:
+            counts = session.execute(query).all()
+        return sum(n * (1 if kind == JobKind.UPSAMPLE.value else 4) for kind, n in counts)
 
     def claim(self, job_id: str) -> tuple[Job, bytes | None] | None:
         """QUEUED -> PROCESSING for one worker; None when someone else has it or it ended."""

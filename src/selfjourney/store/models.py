@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -94,6 +95,8 @@ class JobRow(Base):
     webhook_url: Mapped[str | None] = mapped_column(Text)
     webhook_events: Mapped[list[Any] | None] = mapped_column(JSON)
     webhook_status: Mapped[str | None] = mapped_column(String(16))
+    #: Apiframe v1's ``webhook_secret``, echoed in a header (not a signing key).
+    webhook_secret: Mapped[str | None] = mapped_column(Text)
     attempt: Mapped[int] = mapped_column(Integer, default=0)
     priority: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -128,6 +131,9 @@ class DeliveryRow(Base):
     status: Mapped[str] = mapped_column(String(16), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer)
+    #: Per-delivery overrides of the dispatcher's timeout and backoff (a dialect's own rules).
+    timeout: Mapped[float | None] = mapped_column(Float)
+    backoff: Mapped[list[Any] | None] = mapped_column(JSON)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     last_status_code: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)

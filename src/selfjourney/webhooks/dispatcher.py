@@ -38,7 +38,8 @@ class Dispatcher:
         self.client = client
         self.policy = policy
         self.concurrency = concurrency
-        self.lease = timedelta(seconds=timeout * 2 + 30)
+        # Longer than any attempt can take (dialects may set their own timeout, up to 120 s).
+        self.lease = timedelta(seconds=max(timeout, 120.0) * 2 + 30)
         self._wake = threading.Event()
         self._recorded = threading.Condition()
         self._stop = threading.Event()
@@ -119,14 +120,19 @@ class Dispatcher:
             with self._recorded:
                 self._recorded.notify_all()
 
+    def _policy(self, delivery: Delivery) -> RetryPolicy:
+        if not delivery.backoff:
+            return self.policy
+        return RetryPolicy(delivery.max_attempts, delivery.backoff)
+
     def send(self, delivery: Delivery) -> None:
         """One attempt, then record it and schedule the next (if any)."""
         attempt = delivery.attempts + 1
         headers = {**delivery.headers, "X-Webhook-Attempt": str(attempt)}
-        outcome = post(self.client, delivery.url, delivery.body, headers)
+        outcome = post(self.client, delivery.url, delivery.body, headers, delivery.timeout)
         retry_at = None
         if not outcome.delivered and outcome.retryable and attempt < delivery.max_attempts:
-            delay = self.policy.delay_before(attempt + 1)
+            delay = self._policy(delivery).delay_before(attempt + 1)
             if delay is not None:
                 retry_at = self.deliveries.db.now() + timedelta(seconds=delay)
         if not outcome.delivered:

@@ -11,6 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from selfjourney.core.jobs import Job, JobStatus
@@ -23,6 +24,28 @@ Formatter = Callable[[Job, str, Callable[[str], str]], dict[str, Any]]
 USER_AGENT = "selfjourney-webhooks/0.1"
 
 
+def no_headers(_job: Job) -> dict[str, str]:
+    return {}
+
+
+@dataclass(frozen=True)
+class WebhookStyle:
+    """How one dialect's webhooks look and are retried.
+
+    Every delivery carries ``X-Webhook-Event``, ``X-Webhook-Id`` and the HMAC signature;
+    ``headers`` adds the dialect's own (Apiframe v1 echoes ``webhook_secret``).
+    ``events`` limits what the dialect ever sends (midapi calls back only at the end);
+    ``timeout``, ``backoff`` and ``max_attempts`` override the server's delivery rules.
+    """
+
+    payload: Formatter
+    headers: Callable[[Job], dict[str, str]] = no_headers
+    events: frozenset[str] = frozenset({"progress", "completed", "failed"})
+    timeout: float | None = None
+    backoff: tuple[float, ...] | None = None
+    max_attempts: int | None = None
+
+
 def terminal_event(job: Job) -> str:
     return "completed" if job.status is JobStatus.COMPLETED else "failed"
 
@@ -33,13 +56,13 @@ class Events:
     def __init__(
         self,
         store: Store,
-        formatters: dict[str, Formatter],
+        styles: dict[str, WebhookStyle],
         url: Callable[[str], str],
         max_attempts: int,
         progress_interval: float,
     ) -> None:
         self.store = store
-        self.formatters = formatters
+        self.styles = styles
         self.url = url
         self.max_attempts = max_attempts
         self.progress_interval = progress_interval
@@ -49,7 +72,12 @@ class Events:
 
     def wants(self, job: Job) -> bool:
         """Whether the job's subscriber asked for its terminal event."""
-        return job.webhook is not None and terminal_event(job) in job.webhook.events
+        return self._subscribed(job, terminal_event(job))
+
+    def _subscribed(self, job: Job, event: str) -> bool:
+        if job.webhook is None or event not in job.webhook.events:
+            return False
+        return event in self.styles[job.dialect].events
 
     def terminal(self, job: Job) -> list[NewDelivery]:
         """The completed/failed delivery to store in the same transaction as the job's end."""
@@ -57,11 +85,12 @@ class Events:
             self._last_progress.pop(job.id, None)
         if not self.wants(job):
             return []
-        return [self._delivery(job, terminal_event(job), self.max_attempts)]
+        style = self.styles[job.dialect]
+        return [self._delivery(job, terminal_event(job), style.max_attempts or self.max_attempts)]
 
     def progress(self, job: Job) -> None:
         """Queue a best-effort progress event, at most one per interval per job."""
-        if job.webhook is None or "progress" not in job.webhook.events:
+        if not self._subscribed(job, "progress"):
             return
         now = time.monotonic()
         with self._lock:
@@ -73,8 +102,8 @@ class Events:
 
     def _delivery(self, job: Job, event: str, max_attempts: int) -> NewDelivery:
         assert job.webhook is not None
-        formatter = self.formatters[job.dialect]
-        body = json.dumps(formatter(job, event, self.url), separators=(",", ":")).encode()
+        style = self.styles[job.dialect]
+        body = json.dumps(style.payload(job, event, self.url), separators=(",", ":")).encode()
         key = bytes.fromhex(self.store.accounts.get(job.account_id).key_hash)
         delivery_id = str(uuid.uuid4())
         headers = {
@@ -83,6 +112,7 @@ class Events:
             "X-Webhook-Event": event,
             "X-Webhook-Id": delivery_id,
             "X-Webhook-Signature": signature(body, key),
+            **style.headers(job),
         }
         return NewDelivery(
             job_id=job.id,
@@ -92,4 +122,6 @@ class Events:
             headers=headers,
             max_attempts=max_attempts,
             id=delivery_id,
+            timeout=style.timeout,
+            backoff=style.backoff,
         )

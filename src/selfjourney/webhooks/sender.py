@@ -29,14 +29,21 @@ class Outcome:
     duration_ms: int
 
 
-def post(client: httpx.Client, url: str, body: bytes, headers: Mapping[str, str]) -> Outcome:
+def post(
+    client: httpx.Client,
+    url: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    timeout: float | None = None,
+) -> Outcome:
     """POST ``body`` as JSON once; never raises for network trouble, it reports it instead.
 
-    Use a client from ``guard.guarded_client`` so that address checks and timeouts apply.
+    Use a client from ``guard.guarded_client`` so that address checks and timeouts apply;
+    ``timeout`` overrides the client's for this request (a dialect's own rule).
     """
     started = time.monotonic()
     try:
-        status, snippet = _exchange(client, url, body, headers)
+        status, snippet = _exchange(client, url, body, headers, timeout)
     except UnsafeUrl as exc:
         return _failed(started, f"refused: {exc.message}", retryable=False)
     except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
@@ -51,11 +58,16 @@ def post(client: httpx.Client, url: str, body: bytes, headers: Mapping[str, str]
 
 
 def _exchange(
-    client: httpx.Client, url: str, body: bytes, headers: Mapping[str, str]
+    client: httpx.Client,
+    url: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    timeout: float | None,
 ) -> tuple[int, str]:
     sent = httpx.Headers({"content-type": "application/json"})
     sent.update(headers)
-    with client.stream("POST", url, content=body, headers=sent) as response:
+    limit = httpx.USE_CLIENT_DEFAULT if timeout is None else timeout
+    with client.stream("POST", url, content=body, headers=sent, timeout=limit) as response:
         if response.is_success:
             return response.status_code, ""
         return response.status_code, _snippet(response)

@@ -47,7 +47,7 @@ def to_imagine(body: GenerateRequest) -> Imagine:
     ratio = body.midjourneyParams.aspect_ratio if body.midjourneyParams else None
     return Imagine(
         prompt=body.prompt,
-        aspect_ratio=ratio or "1:1",
+        aspect_ratio=ratio,  # None: the prompt's --ar, else 1:1 (the core decides)
         webhook=webhook(body.webhookUrl, body.webhookEvents),
         input=body.model_dump(mode="json", exclude_unset=True),
         dialect=DIALECT,
