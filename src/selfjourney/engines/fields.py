@@ -1,9 +1,10 @@
 """The procedural engine's pure numpy fields: seeded noise over world coordinates, and the
-compositions (landscape, city, ocean...) painted from it onto a ``Canvas``.
+geometry applied to painted canvases (--weird's warp, --tile's seamless wrap).
 
 Noise is cubic B-spline value noise on hashed integer lattices. It is separable, so a whole
 field is two small matrix products, and a pixel depends only on its world position: a wider
-window of the same world continues the picture seamlessly (pan, zoom out).
+window of the same world continues the picture seamlessly (pan, zoom out). The compositions
+painted from these fields live in ``scenes``.
 """
 
 from __future__ import annotations
@@ -16,17 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from selfjourney.engines.palette import (
-    ACCENT,
-    DEEP,
-    F32,
-    GLOW,
-    LAND,
-    SKY,
-    Box,
-    Canvas,
-    Mask,
-)
+from selfjourney.engines.palette import F32, Box, Canvas
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -110,7 +101,9 @@ class Sampler:
     """Evaluates named noise fields of one seeded world on one pixel grid.
 
     ``drifts`` (seed, strength) blend in other lattices everywhere (vary); ``patches`` blend
-    them in away from a rectangle (extend), so the same world stays intact inside it.
+    them in away from a rectangle (extend), so the same world stays intact inside it. With a
+    ``period`` (world width, height), every noise field repeats with it (--tile): each octave's
+    lattice is rounded to a whole number of cells per period and its indices wrap.
     """
 
     def __init__(
@@ -120,6 +113,7 @@ class Sampler:
         seed: int,
         drifts: Sequence[tuple[int, float]] = (),
         patches: Sequence[Patch] = (),
+        period: tuple[float, float] | None = None,
     ) -> None:
         u0, v0, u1, v1 = window
         width, height = size
@@ -133,15 +127,21 @@ class Sampler:
         self.px = max(self.pu, self.pv)  # world size of a pixel, for thin features
         self.seed = seed
         self.drifts = tuple(drifts)
+        self.period = period
         self._patches = [(p.seed, *self._rotation(p)) for p in patches]
         self._patches = [p for p in self._patches if p[2].max() > 0]
 
-    def _rotation(self, patch: Patch) -> tuple[F32, F32]:
+    def reach(self, patch: Patch) -> F32:
+        """How far each pixel is into the patch: 0 inside its rectangle, 1 a ramp beyond it."""
         u0, v0, u1, v1 = patch.rect
         du = np.maximum(np.maximum(u0 - self.u, self.u - u1), 0)[None, :]
         dv = np.maximum(np.maximum(v0 - self.v, self.v - v1), 0)[:, None]
         w = np.clip(np.sqrt(du * du + dv * dv) / patch.ramp, 0, 1).astype(np.float32)
-        angle = w * w * (3 - 2 * w) * np.float32(_PATCH_ANGLE)
+        out: F32 = w * w * (3 - 2 * w)
+        return out
+
+    def _rotation(self, patch: Patch) -> tuple[F32, F32]:
+        angle = self.reach(patch) * np.float32(_PATCH_ANGLE)
         return np.cos(angle), np.sin(angle)
 
     def noise(
@@ -185,14 +185,27 @@ class Sampler:
             if k and max(su * self.pu, sv * self.pv) * _MIN_CELL_PX > 1:
                 break
             amp = np.float32(0.5**k / _NORM)
+            (su, nu), (sv, nv) = self._cells_per_period(su, sv)
             mu, lu = _bspline(u, su) if fu else (np.ones((u.size, 1), np.float32), 0)
             mv, lv = _bspline(v, sv) if fv else (np.ones((v.size, 1), np.float32), 0)
             iu = np.arange(lu, lu + mu.shape[1], dtype=np.int64)[None, :]
             iv = np.arange(lv, lv + mv.shape[1], dtype=np.int64)[:, None]
+            if nu:
+                iu %= nu
+            if nv:
+                iv %= nv
             grid = self._lattice(seed, drifts, key, k, iu, iv)
-            left.append(_product(mv, grid) * amp)
+            left.append(product(mv, grid) * amp)
             right.append(mu.T)
-        return _product(np.hstack(left), np.vstack(right))
+        return product(np.hstack(left), np.vstack(right))
+
+    def _cells_per_period(
+        self, su: float, sv: float
+    ) -> tuple[tuple[float, int], tuple[float, int]]:
+        """Frequencies rounded to whole cells per period, and those cell counts (0: no wrap)."""
+        if self.period is None:
+            return (su, 0), (sv, 0)
+        return _whole_cells(su, self.period[0]), _whole_cells(sv, self.period[1])
 
     @staticmethod
     def _lattice(
@@ -206,7 +219,14 @@ class Sampler:
         return grid
 
 
-def _product(a: F32, b: F32) -> F32:
+def _whole_cells(freq: float, length: float) -> tuple[float, int]:
+    if not freq:
+        return 0.0, 0
+    cells = max(1, round(freq * length))
+    return cells / length, cells
+
+
+def product(a: F32, b: F32) -> F32:
     """``a @ b`` as one batch of GEMMs small enough for OpenBLAS to run on the calling thread.
 
     Its helper threads busy-wait after each large call; beside the engine's own render threads
@@ -273,216 +293,78 @@ def dots(s: Sampler, key: str, cell: float, density: float) -> tuple[I64, I64, F
     return y[keep].round().astype(np.int64), x[keep].round().astype(np.int64), glow[keep]
 
 
-def _stamp(canvas: Canvas, stars: tuple[I64, I64, F32], where: Mask | None = None) -> None:
-    """Light up star points (a small plus shape each) on the canvas."""
-    rows, cols, glow = stars
-    height, width = canvas.light.shape
-    if where is not None:
-        keep = where[rows, cols]
-        rows, cols, glow = rows[keep], cols[keep], glow[keep]
-    for dv, du, k in ((0, 0, 1.0), (0, 1, 0.6), (0, -1, 0.6), (1, 0, 0.6), (-1, 0, 0.6)):
-        r, c = np.clip(rows + dv, 0, height - 1), np.clip(cols + du, 0, width - 1)
-        canvas.light[r, c] = np.maximum(canvas.light[r, c], 0.5 + 0.5 * k * glow)
+def margin_for(reach: float, pixel: float) -> int:
+    """Pixels to paint beyond each edge so a warp by ``reach`` world units stays inside.
+
+    Noise seldom passes 0.65 of its range (about 2 sigma); the few border pixels pulled
+    further clamp at the margin's edge, a cost of a third less painting.
+    """
+    return math.ceil(0.65 * reach / pixel) + 1
 
 
-def sky(s: Sampler, d: Dice, horizon: float, sun: bool = True) -> Canvas:
-    """Banded sky lightening towards the horizon, wind-stretched clouds, a sun and its glow."""
-    cloud = s.noise("cloud", 1.2, 4.5, 5)
-    t = cloud * np.float32(0.08)
-    t += SKY + 0.03 + 0.3 * smoothstep(horizon - 0.8, horizon, s.rows)
-    canvas = Canvas(s.shape, t, 0.5)
-    if sun:
-        radius = d.pick("sun_r", 0.035, 0.075)
-        su, sv = d.pick("sun_u", 0.15, 0.85), horizon - d.pick("sun_h", 0.1, 0.32)
-        where, u, v = box(s, su, sv, radius * 5)
-        dist = np.sqrt((u - su) ** 2 + (v - sv) ** 2)
-        glow = np.clip(1 - dist / (radius * 5), 0, 1) ** 2
-        canvas.t[where] += glow * 0.6 * (GLOW - canvas.t[where])
-        canvas.light[where] += glow * 0.1
-        canvas.put(dist < radius, ACCENT, 0.6, where)
-    return canvas
+def expand(window: Window, size: tuple[int, int], margin: int) -> tuple[Window, tuple[int, int]]:
+    """The window and size grown by ``margin`` pixels on every side, pixels kept the same size."""
+    u0, v0, u1, v1 = window
+    du, dv = margin * (u1 - u0) / size[0], margin * (v1 - v0) / size[1]
+    return (u0 - du, v0 - dv, u1 + du, v1 + dv), (size[0] + 2 * margin, size[1] + 2 * margin)
 
 
-def landscape(s: Sampler, d: Dice) -> Canvas:
-    """Rolling hills in four layers, hazy in the distance, under a banded sky."""
-    horizon = d.pick("horizon", 0.45, 0.62)
-    canvas = sky(s, d, horizon)
-    shade = s.noise("land", 3.0, 3.0, 3) * np.float32(0.07)
-    shade += 0.3 * np.clip(s.rows - horizon, -0.3, 0.25)
-    for k in range(4):
-        depth = k / 3
-        ridge = horizon + 0.03 + 0.42 * depth**1.6
-        ridge = ridge - (0.05 + 0.12 * depth) * s.noise(f"ridge{k}", 1.2 + 0.8 * k, 0, 6)
-        canvas.put(s.rows > ridge, shade + (0.4 + 0.45 * depth), 0.5 - 0.04 * depth)
-    return canvas
+def warp(canvas: Canvas, s: Sampler, reach: float, margin: int) -> Canvas:
+    """Pull every pixel of ``s``'s grid from a displaced world point (--weird).
+
+    ``canvas`` was painted ``margin`` pixels wider on every side, so the displacement never
+    leaves it and a pixel still depends only on its world position: pans stay seamless.
+    """
+    height, width = s.shape
+    outer = width + 2 * margin
+    du = s.noise("weird_u", 2.2, 2.2, 3) * np.float32(reach / s.pu)
+    dv = s.noise("weird_v", 2.2, 2.2, 3) * np.float32(reach / s.pv)
+    du += (np.arange(width, dtype=np.float32) + np.float32(margin + 0.5))[None, :]
+    dv += (np.arange(height, dtype=np.float32) + np.float32(margin + 0.5))[:, None]
+    np.clip(du, 0, outer - 1, out=du)
+    np.clip(dv, 0, height + 2 * margin - 1, out=dv)
+    index = dv.astype(np.int32) * np.int32(outer)  # fits: a canvas has far under 2**31 pixels
+    index += du.astype(np.int32)
+    t, light = canvas.t.ravel().take(index), canvas.light.ravel().take(index)
+    return Canvas(s.shape, t, light)
 
 
-def mountains(s: Sampler, d: Dice) -> Canvas:
-    """Sharp ridged peaks with snow caps, then a dark foreground hill."""
-    horizon = d.pick("horizon", 0.5, 0.66)
-    canvas = sky(s, d, horizon)
-    tex = s.noise("rock", 4.0, 2.5, 3)
-    shade = tex * np.float32(0.07)
-    shade += 0.2 * np.clip(s.rows - horizon, -0.4, 0.3)
-    for k in range(3):
-        depth = k / 2
-        peaks = (1 - np.abs(np.clip(1.8 * s.noise(f"peak{k}", 1.4 + k, 0, 6), -1, 1))) ** 2
-        height = (0.1 + 0.22 * (1 - depth)) * peaks
-        ridge = horizon + 0.1 * depth - height
-        below = s.rows - ridge
-        canvas.put(below > 0, shade + (0.45 + 0.4 * depth), 0.5)
-        cap = (below < 0.02 + 0.1 * height + 0.03 * tex) & (below > 0) & (peaks > 0.55)
-        canvas.put(cap, GLOW - 0.08 + 0.5 * shade, 0.62)
-    hill = horizon + 0.3 - 0.06 * s.noise("hill", 1.0, 0, 4)
-    canvas.put(s.rows > hill, DEEP - 0.06 + shade, 0.45)
-    return canvas
+def seam_cut(canvas: Canvas, s: Sampler, tile: tuple[int, int]) -> Canvas:
+    """Fold a canvas painted a band wider and taller than ``tile`` into a tile that wraps (--tile).
+
+    The band beyond the right (bottom) edge replaces the start of the left (top) edge up to a
+    ragged seeded line, so the last column runs on into the first exactly as any two
+    neighbouring columns do; the periodic noise makes most of the cut invisible.
+    """
+    tw, th = tile
+    t, light = canvas.t, canvas.light
+    bw, bh = t.shape[1] - tw, t.shape[0] - th
+    if bw:
+        cut = np.maximum(bw * (0.5 + 0.3 * s.noise("seam_u", 0, 6, 3)), 1)
+        take = (np.arange(bw, dtype=np.float32) + 0.5)[None, :] < cut
+        for f in (t, light):
+            np.copyto(f[:, :bw], f[:, tw:], where=take)
+    if bh:
+        cut = np.maximum(bh * (0.5 + 0.3 * s.noise("seam_v", 6, 0, 3)[:, :tw]), 1)
+        take = (np.arange(bh, dtype=np.float32) + 0.5)[:, None] < cut
+        for f in (t, light):
+            np.copyto(f[:bh, :tw], f[th:, :tw], where=take)
+    return Canvas((th, tw), t[:th, :tw], light[:th, :tw])
 
 
-def ocean(s: Sampler, d: Dice) -> Canvas:
-    """A horizon over perspective waves, with glints and the sun's path on the water."""
-    horizon = d.pick("horizon", 0.38, 0.55)
-    canvas = sky(s, d, horizon)
-    top = int(np.searchsorted(s.v, horizon))
-    if top >= s.v.size:
-        return canvas
-    depth = s.v[top:] - horizon
-    perspective = np.log(np.maximum(s.v - horizon, 0) + 0.015)
-    waves = s.noise("wave", 2.5, 2.2, 4, v=perspective)[top:]
-    z = depth.astype(np.float32)[:, None]
-    water = waves * np.float32(0.1)
-    water += 0.5 + 0.45 * smoothstep(0, 0.5, z)
-    glint = waves > 0.5
-    np.copyto(water, GLOW + 0.1 + 0.2 * z, where=glint)
-    width = 0.03 + 0.4 * z
-    path = (np.abs(s.cols - d.pick("sun_u", 0.15, 0.85)) < width) & (waves > 0.2)
-    canvas.t[top:] = water
-    canvas.light[top:] = 0.5 + 0.12 * path
-    return canvas
+def wrap(tile: Canvas, s: Sampler, origin: tuple[float, float]) -> Canvas:
+    """The periodic world on ``s``'s grid, read from one tile whose corner is at ``origin``."""
+    assert s.period is not None, "wrap needs a sampler with a period"
+    th, tw = tile.t.shape
+    cols = np.minimum(((s.u - origin[0]) / s.period[0] % 1.0 * tw).astype(np.intp), tw - 1)
+    rows = np.minimum(((s.v - origin[1]) / s.period[1] % 1.0 * th).astype(np.intp), th - 1)
+    t = tile.t.take(rows, axis=0).take(cols, axis=1)
+    light = tile.light.take(rows, axis=0).take(cols, axis=1)
+    return Canvas(s.shape, t, light)
 
 
-def _cells(s: Sampler, width: float, offset: float) -> tuple[F64, F64]:
-    """Cell index and position in the cell (0..1) of each column, for repeated shapes."""
-    x = s.u / width + offset
-    cell = np.floor(x)
-    return cell, x - cell
-
-
-def city(s: Sampler, d: Dice) -> Canvas:
-    """A skyline: three depths of blocky towers with lit windows over a dark street."""
-    ground = d.pick("ground", 0.72, 0.86)
-    canvas = sky(s, d, ground - 0.12)
-    for k in range(3):
-        depth = k / 2
-        width, offset = 0.055 - 0.012 * k, d.pick(f"offset{k}", 0, 1)
-        cell, frac = _cells(s, width, offset)
-        height = s.noise(f"tower{k}", 1 / width, 0, 2, u=(cell + 0.5 - offset) * width)
-        top = ground - (0.1 + 0.28 * (1 - 0.5 * depth)) * (0.2 + 0.8 * np.clip(height + 0.5, 0, 1))
-        solid = (s.rows > top) & ((frac > 0.06 * k) & (frac < 1 - 0.06 * k))[None, :]
-        tone = (0.42 + 0.5 * depth + 0.04 * (cell % 2)).astype(np.float32)[None, :]
-        canvas.put(solid, tone, 0.5 - 0.04 * depth)
-        if k:
-            lit = _windows(s, width, frac, k) & solid & (s.rows > top + 0.02)
-            canvas.put(lit, ACCENT, 0.58)
-    canvas.put(s.rows > ground, DEEP, 0.45)
-    return canvas
-
-
-def _windows(s: Sampler, width: float, frac: F64, k: int) -> Mask:
-    """Grid of window panes, each on or off by a per-row plus per-column hash."""
-    pane = width / 5
-    col = np.floor(s.u / pane).astype(np.int64)
-    row = np.floor(s.v / (pane * 1.3)).astype(np.int64)
-    inside_u = (np.modf(s.u / pane)[0] > 0.35) & (frac > 0.12) & (frac < 0.9)
-    inside_v = np.modf(s.v / (pane * 1.3))[0] > 0.4
-    salt = mix64(s.seed, k)
-    on = np.modf(cell_rand(salt, col)[None, :] + cell_rand(salt + 1, row)[:, None])[0] < 0.45
-    out: Mask = on & inside_u[None, :] & inside_v[:, None]
-    return out
-
-
-def forest(s: Sampler, d: Dice) -> Canvas:
-    """Rows of trunks under blobby canopies, paler with distance, on a mossy floor."""
-    ground = d.pick("ground", 0.74, 0.86)
-    canvas = sky(s, d, ground - 0.1)
-    for k in range(3):
-        depth = k / 2
-        width, offset = 0.1 - 0.02 * k, d.pick(f"offset{k}", 0, 1)
-        cell, frac = _cells(s, width, offset)
-        centre = (cell + 0.5 - offset) * width
-        place = 0.5 + 0.5 * s.noise(f"place{k}", 1 / width, 0, 1, u=centre)
-        half = (0.06 + 0.05 * depth) * (1 + s.noise(f"girth{k}", 1 / width, 0, 1, u=centre))
-        trunk = (np.abs(frac - place) < half) & (
-            s.noise(f"gap{k}", 1 / width, 0, 1, u=centre) > -0.15
-        )
-        floor = ground + 0.05 * depth + 0.02 * s.noise(f"floor{k}", 3, 0, 3)
-        canopy = s.noise(f"canopy{k}", 4.0, 4.0, 4)
-        leaves = canopy + (0.3 - 0.1 * k - s.rows) * 1.5 > 0.1
-        canvas.put(
-            (trunk & (s.rows < floor)) | (s.rows > floor), 0.45 + 0.5 * depth, 0.5 - 0.03 * k
-        )
-        tone = canopy * np.float32(0.08)
-        tone += 0.4 + 0.32 * depth
-        canvas.put(leaves, tone, 0.52 + 0.1 * canopy)
-    return canvas
-
-
-def space(s: Sampler, d: Dice) -> Canvas:
-    """Deep space: banded nebula clouds, a shaded planet and a field of stars."""
-    deep = s.noise("deep", 1.2, 1.2, 3)
-    nebula = s.noise("nebula", 1.6, 1.6, 6)
-    nebula += 0.5 * deep
-    t = 0.2 + 0.6 * nebula
-    t += smoothstep(0.35, -0.15, nebula) * (0.03 + 0.05 * deep - t)
-    canvas = Canvas(s.shape, t, 0.45)
-    _stamp(canvas, dots(s, "stars", 0.03, 0.5))
-    pu, pv, radius = d.pick("planet_u", 0.2, 0.8), d.pick("planet_v", 0.2, 0.8), 0.13
-    where, u, v = box(s, pu, pv, radius)
-    du, dv = u - pu, v - pv
-    shade = np.clip((du + dv) / radius, -1, 1)
-    canvas.put(du * du + dv * dv < radius * radius, LAND + 0.2 * shade, 0.5 - 0.1 * shade, where)
-    return canvas
-
-
-def bloom(s: Sampler, d: Dice) -> Canvas:
-    """A central flower: rings of rounded petals around a bright heart."""
-    canvas = sky(s, d, 1.15, sun=False)
-    cx, cy = d.pick("cx", 0.42, 0.58), d.pick("cy", 0.42, 0.58)
-    where, u, v = box(s, cx, cy, 0.36)
-    du, dv = u - cx, v - cy
-    dist = np.sqrt(du * du + dv * dv)
-    angle = np.arctan2(dv, du)
-    petals = round(d.pick("petals", 5, 9))
-    wave_c, wave_s = np.cos(petals * angle), np.sin(petals * angle)
-    for k in range(3):
-        turn = k * np.pi / 2 + d.pick("turn", 0, np.pi)
-        shape = wave_c * np.float32(np.cos(turn)) - wave_s * np.float32(np.sin(turn))
-        edge = (0.34 - 0.09 * k) * (0.62 + 0.38 * shape)
-        tone = np.minimum(0.4 + 0.3 * dist / np.maximum(edge, 0.01) + 0.15 * k, DEEP)
-        canvas.put(dist < edge, tone, 0.52 + 0.05 * shape, where)
-    canvas.put(dist < 0.055, ACCENT, 0.55, where)
-    return canvas
-
-
-def portrait(s: Sampler, d: Dice) -> Canvas:
-    """A bust silhouette (head and shoulders) framed by a halo, centred."""
-    canvas = sky(s, d, 1.2, sun=False)
-    cx, cy = d.pick("cx", 0.44, 0.56), d.pick("cy", 0.36, 0.44)
-    where, u, v = box(s, cx, cy + 0.3, 0.6)
-    du, dv = u - cx, v - cy
-    canvas.put(np.abs(np.sqrt(du * du + dv * dv) - 0.27) < 0.025, ACCENT, 0.55, where)
-    head = (du / 0.14) ** 2 + (dv / 0.19) ** 2 < 1
-    body = (du / 0.38) ** 2 + ((dv - 0.56) / 0.3) ** 2 < 1
-    neck = (np.abs(du) < 0.055) & (dv > 0) & (dv < 0.3)
-    side = np.clip(du / 0.3, -1, 1)
-    canvas.put(head | body | neck, 0.62 + 0.12 * side, 0.5 - 0.06 * side, where)
-    return canvas
-
-
-def night_sky(s: Sampler, canvas: Canvas) -> None:
-    """Scatter stars over the darkest part of the sky."""
-    _stamp(canvas, dots(s, "night", 0.025, 0.35), canvas.t < 0.2)
-
-
-PAINTERS = {
-    f.__name__: f for f in (landscape, mountains, ocean, city, forest, space, bloom, portrait)
-}
+def cut_in(canvas: Canvas, other: Canvas, weight: F32, s: Sampler) -> None:
+    """Paint ``other`` over ``canvas`` where ``weight`` (0..1) passes a ragged seeded line."""
+    take = weight + np.float32(0.25) * s.noise("cut_in", 3.0, 3.0, 3) > 0.5
+    np.copyto(canvas.t, other.t, where=take)
+    np.copyto(canvas.light, other.light, where=take)

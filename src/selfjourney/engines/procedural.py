@@ -1,22 +1,32 @@
 """The embedded default engine: offline abstract paintings from numpy noise, no model weights.
 
-Each picture shows a window of an infinite seeded world (see ``fields``), so pan and zoom out
-render a wider window of the same world and continue the picture seamlessly. The recipe kept
-with each picture is JSON::
+Each picture shows a window of an infinite seeded world (see ``fields``) painted as one of the
+compositions in ``scenes``, so pan and zoom out render a wider window of the same world and
+continue the picture seamlessly. Midjourney's parameters (``Spec``) change it as
+docs/architecture.md "Engine parameters" lists; image references as ``references`` says. The
+recipe kept with each picture is JSON::
 
-    {"engine": "procedural", "version": 1, "prompt": "red city", "seed": 42,
+    {"engine": "procedural", "version": 2, "prompt": "red city", "seed": 42,
      "window": [u0, v0, u1, v1], "drifts": [[seed, strength], ...],
-     "patches": [[seed, u0, v0, u1, v1, ramp], ...]}
+     "patches": [[seed, u0, v0, u1, v1, ramp], ...],
+     "look": {"composition": "city", "palette": [[r, g, b], ...], "night": false},
+     "params": {"chaos": 0, "stylize": 100, "weird": 0, "tile": false, "niji": false,
+                "negative": []},
+     "period": null, "references": [{"mode": "style", "weight": 0.5, "digest": "...", ...}]}
 
 ``window`` is the world rectangle the pixels show (a square picture of any size is
-[0, 0, 1, 1]); ``drifts`` are vary steps; ``patches`` are extend candidates' changes.
+[0, 0, 1, 1]); ``drifts`` are vary steps; ``patches`` are extend candidates' changes; ``look``
+is what the prompt, --no, --chaos and style references resolved to; ``period`` is the world
+rectangle that repeats (--tile). Vary and extend keep all of it, so a follow-up keeps the
+parameters of its source whatever its own spec says. Version 1 recipes (no look, params or
+references) still read, as the default parameters.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -25,13 +35,27 @@ import numpy.typing as npt
 from PIL import Image, ImageFilter
 
 from selfjourney.engines.base import Frame, Picture, ProgressFn, Spec
-from selfjourney.engines.fields import PAINTERS, Dice, Patch, Sampler, Window, mix64, night_sky
-from selfjourney.engines.palette import read_prompt, shift_palette, to_image
+from selfjourney.engines.fields import Dice, Patch, Sampler, Window, key_id, mix64, unit
+from selfjourney.engines.palette import (
+    Look,
+    Palette,
+    allowed_compositions,
+    avoid_colours,
+    avoided,
+    niji_palette,
+    read_prompt,
+    shift_palette,
+    stylize_palette,
+    to_image,
+    weird_palette,
+)
+from selfjourney.engines.references import Guide, Note, Prepared, prepare, styled
+from selfjourney.engines.scenes import PAINTERS, World, lengths, outline, stylise
 
 U8 = npt.NDArray[np.uint8]
 F32 = npt.NDArray[np.float32]
 
-_VERSION = 1
+_VERSION = 2
 _SALT_VARY, _SALT_EXTEND, _SALT_INPAINT = 0x5641, 0x4558, 0x494E
 
 
@@ -47,14 +71,86 @@ def base_window(width: int, height: int) -> Window:
 
 
 @dataclass(frozen=True)
+class Params:
+    """The Midjourney parameters a picture is drawn with (see ``Spec``), clamped to range."""
+
+    chaos: int = 0
+    stylize: int = 100
+    weird: int = 0
+    tile: bool = False
+    niji: bool = False
+    negative: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, spec: Spec) -> Params:
+        """The spec's parameters, each clamped to Midjourney's range."""
+        return cls(
+            chaos=min(max(int(spec.chaos), 0), 100),
+            stylize=min(max(int(spec.stylize), 0), 1000),
+            weird=min(max(int(spec.weird), 0), 3000),
+            tile=bool(spec.tile),
+            niji=bool(spec.niji),
+            negative=tuple(str(word) for word in spec.negative),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The parameters as stored in a recipe."""
+        return {**asdict(self), "negative": list(self.negative)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Params:
+        """Read stored parameters back (missing ones take their defaults)."""
+        return cls(
+            chaos=int(data.get("chaos", 0)),
+            stylize=int(data.get("stylize", 100)),
+            weird=int(data.get("weird", 0)),
+            tile=bool(data.get("tile", False)),
+            niji=bool(data.get("niji", False)),
+            negative=tuple(str(word) for word in data.get("negative", ())),
+        )
+
+
+def resolve_look(prompt: str, params: Params, seed: int, notes: tuple[Note, ...]) -> Look:
+    """The prompt's look minus its --no words, moved by style references, scattered by --chaos.
+
+    At --chaos c each picture switches to another allowed composition with probability 0.8 c
+    and turns its palette by up to half the colour wheel times c, both fixed by its seed.
+    """
+    look = read_prompt(prompt, params.negative)
+    look = replace(look, palette=styled(look.palette, notes))
+    if not params.chaos:
+        return look
+    c = params.chaos / 100
+    composition = look.composition
+    if unit(seed, key_id("chaos_scene")) < 0.8 * c:
+        others = [n for n in allowed_compositions(params.negative) if n != composition]
+        if others:
+            composition = others[int(unit(seed, key_id("chaos_pick")) * len(others))]
+    hue = (unit(seed, key_id("chaos_hue")) - 0.5) * c
+    value = 1 + (unit(seed, key_id("chaos_value")) - 0.5) * 0.4 * c
+    return Look(shift_palette(look.palette, hue, value), composition, look.night)
+
+
+@dataclass(frozen=True)
 class Recipe:
     """Everything that fixes a procedural picture's pixels, besides its size."""
 
     prompt: str
     seed: int
     window: Window
+    look: Look
+    params: Params = field(default_factory=Params)
     drifts: tuple[tuple[int, float], ...] = ()
     patches: tuple[Patch, ...] = ()
+    period: Window | None = None
+    notes: tuple[Note, ...] = ()
+
+    def world(self) -> World:
+        """The seeded world this recipe shows a window of."""
+        look, weird = self.look, self.params.weird
+        return World(
+            look.composition, look.night, self.seed, self.drifts, self.patches, weird, self.period
+        )
 
     def to_json(self) -> dict[str, Any]:
         """The recipe as stored with the job."""
@@ -66,26 +162,52 @@ class Recipe:
             "window": list(self.window),
             "drifts": [[seed, strength] for seed, strength in self.drifts],
             "patches": [[p.seed, *p.rect, p.ramp] for p in self.patches],
+            "look": {
+                "composition": self.look.composition,
+                "palette": [list(c) for c in self.look.palette],
+                "night": self.look.night,
+            },
+            "params": self.params.to_json(),
+            "period": None if self.period is None else list(self.period),
+            "references": [note.to_json() for note in self.notes],
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Recipe | None:
         """Read a stored recipe back; None if it is not a procedural one this code understands."""
-        if data.get("engine") != ProceduralEngine.name or data.get("version") != _VERSION:
+        if data.get("engine") != ProceduralEngine.name or data.get("version") not in (1, 2):
             return None
         try:
-            u0, v0, u1, v1 = (float(x) for x in data["window"])
-            if not (u0 < u1 and v0 < v1):
-                return None
+            window, period = _window(data["window"]), data.get("period")
+            prompt, params = str(data["prompt"]), Params.from_json(data.get("params", {}))
             return cls(
-                prompt=str(data["prompt"]),
+                prompt=prompt,
                 seed=int(data["seed"]),
-                window=(u0, v0, u1, v1),
+                window=window,
+                look=_look(data["look"]) if "look" in data else read_prompt(prompt),
+                params=params,
                 drifts=tuple((int(s), float(k)) for s, k in data.get("drifts", [])),
                 patches=tuple(_patch(row) for row in data.get("patches", [])),
+                period=None if period is None else _window(period),
+                notes=tuple(Note.from_json(n) for n in data.get("references", [])),
             )
         except (KeyError, TypeError, ValueError):
             return None
+
+
+def _window(row: Sequence[Any]) -> Window:
+    u0, v0, u1, v1 = (float(x) for x in row)
+    if not (u0 < u1 and v0 < v1):
+        raise ValueError(f"empty window {row}")
+    return (u0, v0, u1, v1)
+
+
+def _look(data: dict[str, Any]) -> Look:
+    c = [(int(r), int(g), int(b)) for r, g, b in data["palette"]]
+    if str(data["composition"]) not in PAINTERS:
+        raise ValueError(f"unknown composition {data['composition']!r}")
+    palette: Palette = (c[0], c[1], c[2], c[3], c[4])
+    return Look(palette, str(data["composition"]), bool(data["night"]))
 
 
 def _patch(row: Sequence[Any]) -> Patch:
@@ -94,15 +216,61 @@ def _patch(row: Sequence[Any]) -> Patch:
 
 
 def render(recipe: Recipe, size: tuple[int, int]) -> Image.Image:
-    """Paint the recipe's window of its world at ``size`` pixels."""
-    look = read_prompt(recipe.prompt)
-    dice = Dice(recipe.seed, recipe.drifts)
-    sampler = Sampler(recipe.window, size, recipe.seed, recipe.drifts, recipe.patches)
-    canvas = PAINTERS[look.composition](sampler, dice)
-    if look.night and look.composition != "space":
-        night_sky(sampler, canvas)
+    """Paint the recipe's window of its world at ``size`` pixels, with its parameters."""
+    params, periodic = recipe.params, recipe.period is not None
+    s = Sampler(recipe.window, size, recipe.seed, period=lengths(recipe.period))
+    canvas = recipe.world().canvas(recipe.window, size)
+    guide = Guide(recipe.notes, s, periodic)
+    guide.shape(canvas)
+    if params.stylize != 100:
+        stylise(canvas, s, params.stylize)
+    if params.niji:
+        outline(canvas, periodic and recipe.window == recipe.period)
+    image = to_image(canvas, _palette(recipe), params.niji, avoided(params.negative))
+    return _clean(guide.tint(image), recipe) if guide.layers else image
+
+
+def _clean(image: Image.Image, recipe: Recipe) -> Image.Image:
+    """The --no colours taken out of pixels that blend colours after the palette (references,
+    vary's carried edits, inpaint's feathered edge), where two allowed colours can mix into a
+    banned one."""
+    avoid = avoided(recipe.params.negative)
+    return Image.fromarray(avoid_colours(np.asarray(image), avoid)) if avoid else image
+
+
+def _palette(recipe: Recipe) -> Palette:
+    """The look's palette with this picture's own small shift and the parameters' changes."""
+    params, dice = recipe.params, Dice(recipe.seed, recipe.drifts)
     hue, value = dice.pick("hue", -0.04, 0.04), dice.pick("value", 0.92, 1.06)
-    return to_image(canvas, shift_palette(look.palette, hue, value))
+    palette = shift_palette(recipe.look.palette, hue, value)
+    if params.weird:
+        side = 1 if unit(recipe.seed, key_id("weird_side")) < 0.5 else -1
+        turn = side * (0.6 + 0.4 * unit(recipe.seed, key_id("weird_turn")))
+        palette = weird_palette(palette, params.weird, turn)
+    if params.stylize != 100:
+        palette = stylize_palette(palette, params.stylize)
+    return niji_palette(palette) if params.niji else palette
+
+
+def _plan(spec: Spec, count: int) -> tuple[list[Recipe], Prepared]:
+    """The recipes of a fresh grid, and its references made ready to paint."""
+    params, size = Params.of(spec), (spec.width, spec.height)
+    window = base_window(*size)
+    refs = prepare(spec.references, window, size, avoided(params.negative))
+    period = window if params.tile else None
+    recipes = [
+        Recipe(
+            spec.prompt,
+            seed,
+            window,
+            resolve_look(spec.prompt, params, seed, refs.shared),
+            params,
+            period=period,
+            notes=refs.place(seed, window),
+        )
+        for seed in range(spec.seed, spec.seed + count)
+    ]
+    return recipes, refs
 
 
 class ProceduralEngine:
@@ -123,10 +291,9 @@ class ProceduralEngine:
         """Draw ``count`` pictures of neighbouring seeds: same prompt look, new compositions."""
         if spec.width < 1 or spec.height < 1:
             raise ValueError(f"image size must be positive, got {spec.width}x{spec.height}")
-        window = base_window(spec.width, spec.height)
-        recipes = [Recipe(spec.prompt, spec.seed + i, window) for i in range(count)]
+        recipes, refs = _plan(spec, count)
         size = (spec.width, spec.height)
-        return self._run([_render_job(r, size) for r in recipes], progress)
+        return self._run([_render_job(r, size, refs) for r in recipes], progress)
 
     def vary(
         self, source: Picture, spec: Spec, strength: float, count: int, progress: ProgressFn
@@ -175,9 +342,7 @@ class ProceduralEngine:
         hard = np.asarray(mask.convert("L")) >= 128
         recipe = Recipe.from_json(source.recipe)
         kept = source.recipe if recipe else {"engine": self.name, "source": "pixels"}
-        if recipe is None:
-            recipe = Recipe(spec.prompt, spec.seed, base_window(*image.size))
-        recipe = replace(recipe, prompt=spec.prompt or recipe.prompt)
+        recipe = _repaint_recipe(recipe, spec, image.size)
         seeds = [_seed(spec.seed, _SALT_INPAINT, len(recipe.drifts), j) for j in range(count)]
         fills = [replace(recipe, drifts=(*recipe.drifts, (s, 1.0), (s + 1, 1.0))) for s in seeds]
         alpha = _feather(hard)
@@ -213,16 +378,37 @@ def _pixels_job(make: Callable[[], Image.Image]) -> Callable[[], Picture]:
     return lambda: Picture(make(), {"engine": ProceduralEngine.name, "source": "pixels"})
 
 
-def _render_job(recipe: Recipe, size: tuple[int, int]) -> Callable[[], Picture]:
-    return lambda: Picture(render(recipe, size), recipe.to_json())
+def _render_job(recipe: Recipe, size: tuple[int, int], refs: Prepared) -> Callable[[], Picture]:
+    def run() -> Picture:
+        image = refs.paste(render(recipe, size), recipe.notes, recipe.window)
+        return Picture(_clean(image, recipe) if refs.subjects else image, recipe.to_json())
+
+    return run
+
+
+def _repaint_recipe(recipe: Recipe | None, spec: Spec, size: tuple[int, int]) -> Recipe:
+    """What inpaint fills from: the source's recipe, re-read if the spec brings a new prompt or
+    new --no words (its other parameters stay); a recipe from the spec for a foreign picture."""
+    if recipe is None:
+        params, window = Params.of(spec), base_window(*size)
+        look = resolve_look(spec.prompt, params, spec.seed, ())
+        return Recipe(
+            spec.prompt, spec.seed, window, look, params, period=window if params.tile else None
+        )
+    prompt = spec.prompt or recipe.prompt
+    negative = tuple(dict.fromkeys((*recipe.params.negative, *spec.negative)))
+    if prompt == recipe.prompt and negative == recipe.params.negative:
+        return recipe
+    params = replace(recipe.params, negative=negative)
+    look = resolve_look(prompt, params, recipe.seed, recipe.notes)
+    return replace(recipe, prompt=prompt, look=look, params=params)
 
 
 def _vary_job(recipe: Recipe, edits: npt.NDArray[np.int16]) -> Callable[[], Picture]:
     def run() -> Picture:
         fresh = np.asarray(render(recipe, (edits.shape[1], edits.shape[0])), np.int16)
-        return Picture(
-            Image.fromarray((fresh + edits).clip(0, 255).astype(np.uint8)), recipe.to_json()
-        )
+        image = Image.fromarray((fresh + edits).clip(0, 255).astype(np.uint8))
+        return Picture(_clean(image, recipe) if edits.any() else image, recipe.to_json())
 
     return run
 
@@ -247,8 +433,9 @@ def _inpaint_job(
     def run() -> Picture:
         fresh = np.asarray(render(recipe, source.size), np.float32)
         old = np.asarray(source)
-        mixed = old + alpha[:, :, None] * (fresh - old)
-        out = np.where(hard[:, :, None], mixed.round().clip(0, 255).astype(np.uint8), old)
+        mixed = (old + alpha[:, :, None] * (fresh - old)).round().clip(0, 255).astype(np.uint8)
+        mixed = np.asarray(_clean(Image.fromarray(mixed), recipe))
+        out = np.where(hard[:, :, None], mixed, old)
         return Picture(Image.fromarray(out), dict(kept))
 
     return run
