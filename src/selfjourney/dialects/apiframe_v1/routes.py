@@ -1,0 +1,176 @@
+"""Apiframe v1 routes (what ``apiframe-sdk`` 1.0.0 calls): parse, one core call, render.
+
+Paths sit at the root, as the SDK builds ``base_url + "/imagine"``; the key comes in
+``Authorization``, bare or as ``Bearer <key>``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
+
+from selfjourney.core.accounts import Account
+from selfjourney.core.jobs import Act, Job, JobKind
+from selfjourney.core.service import Service
+from selfjourney.dialects.apiframe_v1 import models as m
+from selfjourney.dialects.apiframe_v1 import translate as t
+from selfjourney.dialects.apiframe_v1.errors import V1Route
+from selfjourney.dialects.apiframe_v1.render import task
+from selfjourney.dialects.deps import AuthorizationAccount, ServiceDep, read
+
+router = APIRouter(route_class=V1Route, tags=["Apiframe v1"])
+
+_E = m.ErrorResponse
+_READ: dict[int | str, dict[str, Any]] = {
+    400: {"model": _E, "description": "Invalid request"},
+    401: {"model": _E, "description": "Missing, unknown or revoked API key"},
+}
+_FETCH: dict[int | str, dict[str, Any]] = {
+    **_READ,
+    404: {"model": _E, "description": "No such task for this key"},
+}
+_SUBMIT: dict[int | str, dict[str, Any]] = {
+    **_FETCH,
+    402: {"model": m.InsufficientCreditsResponse, "description": "Not enough credits"},
+    409: {"model": _E, "description": "The parent task cannot take this action now"},
+}
+_UNSUPPORTED: dict[int | str, dict[str, Any]] = {
+    501: {"model": _E, "description": "Not available on this server"}
+}
+
+
+async def _act(service: Service, account: Account, command: Act) -> m.TaskAccepted:
+    job, _ = await run_in_threadpool(service.act, account, command)
+    return m.TaskAccepted(task_id=job.id)
+
+
+@router.post("/imagine", summary="A new 2x2 grid from a prompt", responses=_SUBMIT)
+async def imagine(
+    body: m.ImagineRequest, account: AuthorizationAccount, service: ServiceDep
+) -> m.TaskAccepted:
+    job, _ = await run_in_threadpool(service.imagine, account, t.to_imagine(body))
+    return m.TaskAccepted(task_id=job.id)
+
+
+@router.post("/upscale-1x", summary="One grid image on its own (U1-U4)", responses=_SUBMIT)
+async def upscale_1x(
+    body: m.IndexedRequest, account: AuthorizationAccount, service: ServiceDep
+) -> m.TaskAccepted:
+    return await _act(service, account, t.to_upscale(body))
+
+
+@router.post("/variations", summary="Four variations of one grid image", responses=_SUBMIT)
+async def variations(
+    body: m.IndexedRequest, account: AuthorizationAccount, service: ServiceDep
+) -> m.TaskAccepted:
+    return await _act(service, account, t.to_variations(body))
+
+
+@router.post("/reroll", summary="The parent grid's job again, new seed", responses=_SUBMIT)
+async def reroll(
+    body: m.RerollRequest, account: AuthorizationAccount, service: ServiceDep
+) -> m.TaskAccepted:
+    return await _act(service, account, t.to_reroll(body))
+
+
+@router.post("/inpaint", summary="Vary region of an upscale", responses=_SUBMIT)
+async def inpaint(
+    body: m.InpaintRequest, account: AuthorizationAccount, service: ServiceDep
+) -> m.TaskAccepted:
+    return await _act(service, account, t.to_inpaint(body))
+
+
+@router.post(
+    "/outpaint", summary="Zoom out of an upscale (1.5 or 2)", responses=_SUBMIT | _UNSUPPORTED
+)
+async def outpaint(
+    body: m.OutpaintRequest, account: AuthorizationAccount, service: ServiceDep
+) -> m.TaskAccepted:
+    return await _act(service, account, t.to_outpaint(body))
+
+
+@router.post("/pan", summary="Extend an upscale in one direction", responses=_SUBMIT)
+async def pan(
+    body: m.PanRequest, account: AuthorizationAccount, service: ServiceDep
+) -> m.TaskAccepted:
+    return await _act(service, account, t.to_pan(body))
+
+
+@router.post(
+    "/upscale-alt",
+    summary="Subtle or creative upscale (not available yet)",
+    responses=_READ | _UNSUPPORTED,
+)
+async def upscale_alt(body: m.UpscaleAltRequest, _account: AuthorizationAccount) -> m.TaskAccepted:
+    raise t.refuse_upscale(body)
+
+
+@router.post(
+    "/upscale-highres",
+    summary="2x or 4x upscale (not available yet)",
+    responses=_READ | _UNSUPPORTED,
+)
+async def upscale_highres(
+    body: m.UpscaleHighresRequest, _account: AuthorizationAccount
+) -> m.TaskAccepted:
+    raise t.refuse_upscale(body)
+
+
+@router.post("/seed", summary="The seed of a task, answered at once", responses=_FETCH)
+async def seed(body: m.SeedRequest, account: AuthorizationAccount, service: ServiceDep) -> m.Seed:
+    return m.Seed(
+        task_id=body.task_id, seed=str(await read(service, _seed, service, account, body))
+    )
+
+
+def _seed(service: Service, account: Account, body: m.SeedRequest) -> int:
+    """An upscale shows a picture of its parent grid, so it answers with the grid's seed."""
+    job = service.job(account, body.task_id)
+    if job.kind is JobKind.UPSAMPLE and job.parent_id is not None:
+        return service.job(account, job.parent_id).seed
+    return job.seed
+
+
+@router.post(
+    "/fetch",
+    summary="A task's status and images",
+    responses=_FETCH,
+    response_model_exclude_none=True,
+)
+async def fetch(body: m.FetchRequest, account: AuthorizationAccount, service: ServiceDep) -> m.Task:
+    return task(await read(service, service.job, account, body.task_id), service.url)
+
+
+@router.post(
+    "/fetch-many",
+    summary="2 to 20 tasks at once",
+    responses=_FETCH,
+    response_model_exclude_none=True,
+)
+async def fetch_many(
+    body: m.FetchManyRequest, account: AuthorizationAccount, service: ServiceDep
+) -> m.TaskList:
+    """In the order asked; an unknown id is a 404 naming it, like /fetch."""
+    jobs = await read(service, _jobs, service, account, body.task_ids)
+    return m.TaskList(tasks=[task(job, service.url) for job in jobs])
+
+
+def _jobs(service: Service, account: Account, ids: list[str]) -> list[Job]:
+    return [service.job(account, job_id) for job_id in ids]
+
+
+@router.get("/account", summary="Credits and images made", responses={401: _READ[401]})
+async def account(caller: AuthorizationAccount, service: ServiceDep) -> m.AccountInfo:
+    return await read(service, _account_info, service, caller)
+
+
+def _account_info(service: Service, caller: Account) -> m.AccountInfo:
+    fresh = service.account(caller.id)
+    return m.AccountInfo(
+        email=f"{fresh.key_prefix}@selfjourney.local",
+        credits=fresh.credits,
+        total_images=service.images_made(fresh),
+        plan="self-hosted",
+    )
