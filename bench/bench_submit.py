@@ -20,64 +20,26 @@ from __future__ import annotations
 
 import argparse
 import math
-import multiprocessing
-import socket
 import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import httpx
-import uvicorn
 from fastapi import FastAPI
 from pydantic import BaseModel
 
+from serving import listen, serve, serve_selfjourney, served, wait_ready
+
 GOAL_RATIO = 0.3
-STARTUP_TIMEOUT = 60.0
 WARMUP = 20
-CREDITS = 10**9
 GENERATE = {"model": "midjourney", "prompt": "a lighthouse at dusk, volumetric fog"}
 
 
 # --- serving (runs in the child process) -------------------------------------------------
-
-
-def _listen() -> tuple[socket.socket, int]:
-    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY on accepted sockets only when the
-    # listening socket says TCP. Without it uvicorn's two writes per response (head, body)
-    # meet the client's delayed ACK and every request takes ~40 ms (Nagle).
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
-    return sock, int(sock.getsockname()[1])
-
-
-def _serve(app: FastAPI, sock: socket.socket) -> None:
-    config = uvicorn.Config(app, log_config=None, log_level="warning", access_log=False)
-    uvicorn.Server(config).run(sockets=[sock])
-
-
-def serve_selfjourney(conn: Connection, data_dir: str) -> None:
-    """Child process: selfjourney with workers paused; sends (port, api key) back."""
-    from selfjourney.app import build_runtime, create_app
-    from selfjourney.config import Settings
-
-    sock, port = _listen()
-    values: dict[str, Any] = {"data_dir": Path(data_dir), "workers": 0, "port": port}
-    settings = Settings(**values, public_url=f"http://127.0.0.1:{port}")
-    runtime = build_runtime(settings)
-    _, key = runtime.store.accounts.create("bench", CREDITS)
-    app = create_app(settings, runtime)
-    conn.send((port, key))
-    conn.close()
-    _serve(app, sock)
 
 
 class SubmitRequest(BaseModel):
@@ -103,33 +65,11 @@ def baseline_app() -> FastAPI:
 
 def serve_baseline(conn: Connection) -> None:
     """Child process: the bare endpoint; sends (port, "") back."""
-    sock, port = _listen()
+    sock, port = listen()
     app = baseline_app()
     conn.send((port, ""))
     conn.close()
-    _serve(app, sock)
-
-
-@contextmanager
-def served(target: Callable[..., None], *args: Any) -> Iterator[tuple[str, str]]:
-    """Run ``target(conn, *args)`` in a spawned child; yield (base URL, token) it reports."""
-    ctx = multiprocessing.get_context("spawn")
-    reader, writer = ctx.Pipe(duplex=False)
-    process = ctx.Process(target=target, args=(writer, *args), daemon=True)
-    process.start()
-    writer.close()
-    try:
-        if not reader.poll(STARTUP_TIMEOUT):
-            raise RuntimeError(f"{target.__name__} did not start in {STARTUP_TIMEOUT} s")
-        port, token = reader.recv()
-        yield f"http://127.0.0.1:{port}", token
-    finally:
-        reader.close()
-        process.terminate()
-        process.join(10)
-        if process.is_alive():
-            process.kill()
-            process.join()
+    serve(app, sock)
 
 
 # --- driving (runs in this process) ------------------------------------------------------
@@ -201,7 +141,7 @@ def run(count: int, threads: int, rounds: int) -> None:
     """Serve both apps, compare them with 1 client thread and with ``threads``, clean up."""
     with (
         tempfile.TemporaryDirectory(prefix="sj-bench-submit-") as tmp,
-        served(serve_selfjourney, tmp) as (ours_url, key),
+        served(serve_selfjourney, tmp, 0) as (ours_url, key),
         served(serve_baseline) as (base_url, _),
     ):
         for n in sorted({1, threads}):
@@ -213,19 +153,6 @@ def run(count: int, threads: int, rounds: int) -> None:
             finally:
                 ours.close()
                 base.close()
-
-
-def wait_ready(client: httpx.Client, path: str) -> None:
-    """Block until the served app answers ``path`` (any status)."""
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while True:
-        try:
-            client.get(path)
-            return
-        except httpx.TransportError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
 
 
 def main() -> None:

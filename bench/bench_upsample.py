@@ -23,68 +23,32 @@ from __future__ import annotations
 import argparse
 import itertools
 import math
-import multiprocessing
 import shutil
-import socket
 import sqlite3
 import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 from fastapi import FastAPI
 from pydantic import BaseModel
 
+from serving import listen, serve, serve_selfjourney, served, wait_ready
+
 GOAL_P50_MS = 25.0
 GOAL_RATIO = 3.0
-STARTUP_TIMEOUT = 60.0
 JOB_TIMEOUT = 10.0
 GENERATE_TIMEOUT = 120.0
 WARMUP = 10
-CREDITS = 1_000_000
 
 
 # --- serving (runs in the child process) -------------------------------------------------
-
-
-def _listen() -> tuple[socket.socket, int]:
-    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY on accepted sockets only when the
-    # listening socket says TCP. Without it uvicorn's two writes per response (head, body)
-    # meet the client's delayed ACK and every request takes ~40 ms (Nagle).
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
-    return sock, int(sock.getsockname()[1])
-
-
-def _serve(app: FastAPI, sock: socket.socket) -> None:
-    config = uvicorn.Config(app, log_config=None, log_level="warning", access_log=False)
-    uvicorn.Server(config).run(sockets=[sock])
-
-
-def serve_selfjourney(conn: Connection, data_dir: str, workers: int) -> None:
-    """Child process: selfjourney on SQLite in ``data_dir``; sends (port, api key) back."""
-    from selfjourney.app import build_runtime, create_app
-    from selfjourney.config import Settings
-
-    sock, port = _listen()
-    values: dict[str, Any] = {"data_dir": Path(data_dir), "workers": workers, "port": port}
-    settings = Settings(**values, public_url=f"http://127.0.0.1:{port}")
-    runtime = build_runtime(settings)
-    _, key = runtime.store.accounts.create("bench", CREDITS)
-    app = create_app(settings, runtime)
-    conn.send((port, key))
-    conn.close()
-    _serve(app, sock)
 
 
 class CopyRequest(BaseModel):
@@ -132,46 +96,11 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 def serve_floor(conn: Connection, data_dir: str, source: str) -> None:
     """Child process: the floor app; sends (port, "") back."""
-    sock, port = _listen()
+    sock, port = listen()
     app = floor_app(Path(data_dir), Path(source))
     conn.send((port, ""))
     conn.close()
-    _serve(app, sock)
-
-
-@contextmanager
-def served(target: Callable[..., None], *args: Any) -> Iterator[tuple[str, str]]:
-    """Run ``target(conn, *args)`` in a spawned child; yield (base URL, token) it reports."""
-    ctx = multiprocessing.get_context("spawn")
-    reader, writer = ctx.Pipe(duplex=False)
-    process = ctx.Process(target=target, args=(writer, *args), daemon=True)
-    process.start()
-    writer.close()
-    try:
-        if not reader.poll(STARTUP_TIMEOUT):
-            raise RuntimeError(f"{target.__name__} did not start in {STARTUP_TIMEOUT} s")
-        port, token = reader.recv()
-        yield f"http://127.0.0.1:{port}", token
-    finally:
-        reader.close()
-        process.terminate()
-        process.join(10)
-        if process.is_alive():
-            process.kill()
-            process.join()
-
-
-def wait_ready(client: httpx.Client, path: str) -> None:
-    """Block until the served app answers ``path`` (any status)."""
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while True:
-        try:
-            client.get(path)
-            return
-        except httpx.TransportError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
+    serve(app, sock)
 
 
 # --- driving (runs in this process) ------------------------------------------------------

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import socket
 import threading
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
@@ -21,15 +20,12 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-import uvicorn
+from tests.server import ThreadedServer
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-
-STARTUP_TIMEOUT = 5.0
-SHUTDOWN_TIMEOUT = 5.0
 
 
 @dataclass(frozen=True)
@@ -60,14 +56,8 @@ class WebhookReceiver:
         self._received: list[Received] = []
         self._plan: deque[Reply] = deque()
         self._changed = threading.Condition()
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.bind(("127.0.0.1", 0))
-        self.port: int = self._sock.getsockname()[1]
-        self._ready = threading.Event()
-        config = uvicorn.Config(
+        self._server = ThreadedServer(
             self._app,
-            log_config=None,
-            log_level="warning",
             access_log=False,
             lifespan="off",
             interface="asgi3",
@@ -76,10 +66,7 @@ class WebhookReceiver:
             ws="none",
             timeout_graceful_shutdown=1,
         )
-        self._server = _Server(config, self._ready)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
-        )
+        self.port = self._server.port
 
     @property
     def url(self) -> str:
@@ -110,10 +97,7 @@ class WebhookReceiver:
             return list(self._received)
 
     def __enter__(self) -> WebhookReceiver:
-        self._thread.start()
-        if not self._ready.wait(STARTUP_TIMEOUT) or not self._server.started:
-            self._stop()
-            raise RuntimeError("webhook receiver did not start")
+        self._server.__enter__()
         return self
 
     def __exit__(
@@ -122,14 +106,7 @@ class WebhookReceiver:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._stop()
-
-    def _stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(SHUTDOWN_TIMEOUT)
-        self._sock.close()
-        if self._thread.is_alive():
-            raise RuntimeError("webhook receiver did not stop")
+        self._server.__exit__(exc_type, exc, tb)
 
     async def _app(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -154,20 +131,6 @@ class WebhookReceiver:
             self._received.append(Received(scope["path"], headers, body, parsed))
             self._changed.notify_all()
             return self._plan.popleft() if self._plan else Reply()
-
-
-class _Server(uvicorn.Server):
-    """Signals readiness (or failure to start) through an Event instead of being polled."""
-
-    def __init__(self, config: uvicorn.Config, ready: threading.Event) -> None:
-        super().__init__(config)
-        self._ready = ready
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        try:
-            await super().startup(sockets)
-        finally:
-            self._ready.set()
 
 
 def _reply_headers(reply: Reply) -> list[tuple[str, str]]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+import httpx
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
@@ -21,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from selfjourney import __version__
 from selfjourney.config import Settings
 from selfjourney.core.service import Service
+from selfjourney.dialects import apiframe_v1, midapi
 from selfjourney.dialects.apiframe_v2 import render as v2_render
 from selfjourney.dialects.apiframe_v2.routes import router as v2_router
 from selfjourney.engines.base import Engine
@@ -29,11 +31,12 @@ from selfjourney.queue.janitor import Janitor
 from selfjourney.queue.local import LocalQueue
 from selfjourney.queue.runner import JobRunner
 from selfjourney.storage.base import Storage
+from selfjourney.storage.fetch import MAX_SECONDS, fetch_image
 from selfjourney.storage.local import LocalStorage
 from selfjourney.store import Store
 from selfjourney.store.database import Clock, utcnow
 from selfjourney.webhooks.dispatcher import Dispatcher
-from selfjourney.webhooks.events import Events
+from selfjourney.webhooks.events import Events, WebhookStyle
 from selfjourney.webhooks.guard import guarded_client
 from selfjourney.webhooks.policy import RetryPolicy
 
@@ -57,6 +60,8 @@ class Runtime:
     dispatcher: Dispatcher
     service: Service
     janitor: Janitor
+    #: Downloads reference images; closed with the runtime.
+    fetch_client: httpx.Client
 
     def start(self) -> None:
         """Re-queue what a previous process left unfinished, then start working."""
@@ -70,6 +75,7 @@ class Runtime:
         self.janitor.stop()
         self.queue.stop()
         self.dispatcher.stop()
+        self.fetch_client.close()
         self.store.close()
 
 
@@ -85,13 +91,24 @@ def build_runtime(
     engine = engine or ENGINES[settings.engine]()
     events = Events(
         store,
-        {v2_render.DIALECT: v2_render.webhook_payload},
+        {
+            v2_render.DIALECT: WebhookStyle(v2_render.webhook_payload),
+            midapi.DIALECT: midapi.webhook_style(settings),
+            apiframe_v1.DIALECT: apiframe_v1.webhook_style(settings),
+        },
         storage.url,
         settings.webhook_max_attempts,
         settings.webhook_progress_interval,
     )
+    fetch_client = guarded_client(settings.webhook_allow_private, MAX_SECONDS)
     runner = JobRunner(
-        store, storage, engine, events, settings.png_compress_level, settings.render_delay
+        store,
+        storage,
+        engine,
+        events,
+        settings.png_compress_level,
+        settings.render_delay,
+        fetch=partial(fetch_image, fetch_client),
     )
     queue = LocalQueue(runner, settings.workers)
     runner.requeue = lambda job_id, defer: _later(defer, queue.enqueue, job_id)
@@ -122,7 +139,17 @@ def build_runtime(
         settings.janitor_interval,
     )
     return Runtime(
-        settings, store, storage, engine, queue, runner, events, dispatcher, service, janitor
+        settings,
+        store,
+        storage,
+        engine,
+        queue,
+        runner,
+        events,
+        dispatcher,
+        service,
+        janitor,
+        fetch_client,
     )
 
 
@@ -141,13 +168,18 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     app = FastAPI(
         title="selfjourney",
         version=__version__,
-        description="A self-hosted, Midjourney-compatible image API (Apiframe v2 wire format).",
+        description=(
+            "A self-hosted, Midjourney-compatible image API: the Apiframe v2 (/v2), "
+            "midapi.ai (/api/v1) and Apiframe v1 (/imagine, /fetch, ...) wire formats."
+        ),
         lifespan=lifespan,
     )
     app.openapi = partial(_openapi_without_422, app)  # type: ignore[method-assign]
     app.state.runtime = runtime
     app.state.service = runtime.service
     app.include_router(v2_router)
+    app.include_router(midapi.router)
+    app.include_router(apiframe_v1.router)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _server_error)
     images = settings.data_dir / "images"

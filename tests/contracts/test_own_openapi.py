@@ -115,7 +115,11 @@ def _served_openapi() -> dict[str, Any]:
 
 
 SERVED = _served_openapi()
-schema = schemathesis.openapi.from_dict(SERVED, config=schemathesis.Config.from_dict(CONFIG))
+#: The Apiframe v2 routes; the other dialects fuzz their own (tests/midapi, tests/apiframe_v1),
+#: since midapi answers HTTP 200 to every request by design.
+schema = schemathesis.openapi.from_dict(
+    SERVED, config=schemathesis.Config.from_dict(CONFIG)
+).include(path_regex="^/v2/")
 
 
 def _operations(document: dict[str, Any]) -> set[str]:
@@ -127,8 +131,9 @@ def _operations(document: dict[str, Any]) -> set[str]:
 
 
 def test_we_publish_the_vendor_operations():
-    """Our surface is the contract's Midjourney paths: none missing, none extra."""
-    assert _operations(SERVED) == _operations(json.loads(VENDOR_CONTRACT.read_text()))
+    """Our /v2 surface is the contract's Midjourney paths: none missing, none extra."""
+    ours = {op for op in _operations(SERVED) if " /v2/" in op}
+    assert ours == _operations(json.loads(VENDOR_CONTRACT.read_text()))
 
 
 @schema.parametrize()
