@@ -7,16 +7,15 @@ Every error is JSON (the SDK crashes with ``UnboundLocalError`` on a non-JSON er
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
 from selfjourney.core import errors
+from selfjourney.dialects.routing import Envelope, enveloped_route
 
 INVALID = (400, "INVALID_REQUEST")
 AUTH = (401, "AUTHENTICATION_ERROR")
@@ -107,20 +106,5 @@ def _message(item: Any, path: str) -> str:
     return str(item.get("msg", "Invalid value")).removeprefix("Value error, ")
 
 
-class V1Route(APIRoute):
-    """Renders domain and validation errors of v1 routes in the v1 envelope."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def route(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except RequestValidationError as exc:
-                return validation_response(exc)
-            except errors.SelfjourneyError as exc:
-                return error_response(exc)
-            except HTTPException as exc:  # e.g. a body that is not UTF-8
-                return http_error_response(exc)
-
-        return route
+#: v1 routes render every refusal in the v1 envelope the official SDK parses.
+V1Route = enveloped_route(Envelope(validation_response, error_response, http_error_response))

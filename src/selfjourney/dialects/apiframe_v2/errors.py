@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
 
 from selfjourney.core import errors
 from selfjourney.dialects.apiframe_v2.models import ACTION_TAGS
+from selfjourney.dialects.routing import Envelope, enveloped_route
 
 #: Every domain error, to the HTTP status Apiframe v2 uses for it.
 STATUS: dict[type[errors.SelfjourneyError], int] = {
@@ -93,18 +93,9 @@ def _message(item: Any) -> str:
     return message.removeprefix("Value error, ")
 
 
-class V2Route(APIRoute):
-    """Renders domain and validation errors of v2 routes in the v2 envelope."""
+def http_error_response(exc: HTTPException) -> JSONResponse:
+    return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code)
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
 
-        async def route(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except RequestValidationError as exc:
-                return validation_response(exc)
-            except errors.SelfjourneyError as exc:
-                return error_response(exc)
-
-        return route
+#: v2 routes render every refusal as ``{"error": ...}`` (plus ``details`` for validation).
+V2Route = enveloped_route(Envelope(validation_response, error_response, http_error_response))

@@ -8,16 +8,16 @@ the same; only an unexpected bug escapes as HTTP 500 from the app's own handler.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from fastapi import Request, Response
+from fastapi import Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
 from selfjourney.core import errors
+from selfjourney.dialects.routing import Envelope, enveloped_route
 
 #: Every domain error, to the midapi body code used for it.
 STATUS: dict[type[errors.SelfjourneyError], int] = {
@@ -102,20 +102,9 @@ def _reason(item: Any) -> str:
     return str(item.get("msg", "invalid")).removeprefix("Value error, ")
 
 
-class MidapiRoute(APIRoute):
-    """Renders domain and validation errors of midapi routes in the midapi envelope."""
+def http_error_response(exc: HTTPException) -> Response:
+    return envelope(exc.status_code, str(exc.detail))
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
 
-        async def route(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except RequestValidationError as exc:
-                return validation_response(exc)
-            except errors.SelfjourneyError as exc:
-                return error_response(exc)
-            except HTTPException as exc:  # FastAPI's own refusals, e.g. an unreadable body
-                return envelope(exc.status_code, str(exc.detail))
-
-        return route
+#: midapi routes answer HTTP 200 with the real status in the body's ``code``.
+MidapiRoute = enveloped_route(Envelope(validation_response, error_response, http_error_response))
