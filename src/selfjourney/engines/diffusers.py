@@ -1,0 +1,301 @@
+"""Real pictures from any Hugging Face diffusers pipeline (GPU, Apple MPS or CPU).
+
+Text-to-image renders the four grid images in one batched call with a seed each; vary is
+image-to-image from the chosen picture; inpaint, pan and zoom out use the inpainting pipeline
+built from the same weights, and the kept pixels are pasted back exactly. Sizes follow the
+model: the requested aspect ratio, scaled so the long side is the model's native side (or
+``max_side``), in multiples of what its UNet and VAE accept.
+
+torch and diffusers are imported here only, so the embedded default never needs them.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from diffusers import (
+    AutoPipelineForImage2Image,
+    AutoPipelineForInpainting,
+    DiffusionPipeline,
+)
+from PIL import Image, ImageOps
+
+from selfjourney.engines.base import Frame, Picture, ProgressFn, Spec
+
+#: A fast distilled model, good at 1-4 steps without guidance; the default for real use.
+DEFAULT_MODEL = "stabilityai/sdxl-turbo"
+
+_LOADED: dict[tuple[str, str, bool], _Loaded] = {}
+_LOAD_LOCK = threading.Lock()
+
+
+def pick_device(wanted: str = "auto") -> str:
+    """CUDA, then Apple MPS, then CPU; an explicit choice wins."""
+    if wanted != "auto":
+        return wanted
+    if torch.cuda.is_available():
+        return "cuda"
+    if torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+@dataclass
+class _Loaded:
+    """One model in memory, its derived pipelines, and the lock that runs one render at a time."""
+
+    text: Any
+    native: int
+    multiple: int
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    _img2img: Any = None
+    _inpaint: Any = None
+
+    def img2img(self) -> Any:
+        if self._img2img is None:
+            self._img2img = AutoPipelineForImage2Image.from_pipe(self.text)
+            self._img2img.set_progress_bar_config(disable=True)
+        return self._img2img
+
+    def inpaint(self) -> Any:
+        if self._inpaint is None:
+            self._inpaint = AutoPipelineForInpainting.from_pipe(self.text)
+            self._inpaint.set_progress_bar_config(disable=True)
+        return self._inpaint
+
+
+def _load(model: str, device: str, local_files_only: bool) -> _Loaded:
+    dtype = torch.float32 if device == "cpu" else torch.float16
+    load = DiffusionPipeline.from_pretrained
+    pipe = load(model, dtype=dtype, local_files_only=local_files_only)  # type: ignore[no-untyped-call]
+    pipe.to(device)
+    pipe.set_progress_bar_config(disable=True)
+    scale = int(getattr(pipe, "vae_scale_factor", 8))
+    blocks = len(pipe.unet.config.block_out_channels)
+    native = int(pipe.unet.config.sample_size) * scale
+    # Pipelines check multiples of 8; the UNet halves the latent (blocks - 1) times.
+    return _Loaded(pipe, native=native, multiple=max(8, scale * 2 ** (blocks - 1)))
+
+
+def fit_size(width: int, height: int, long_side: int, multiple: int) -> tuple[int, int]:
+    """The requested aspect ratio with its long side near ``long_side``, in ``multiple`` steps."""
+    scale = long_side / max(width, height)
+    return (
+        max(multiple, round(width * scale / multiple) * multiple),
+        max(multiple, round(height * scale / multiple) * multiple),
+    )
+
+
+class DiffusersEngine:
+    """The Engine protocol on a diffusers pipeline; the model loads once per process.
+
+    Usage::
+
+        engine = DiffusersEngine("stabilityai/sdxl-turbo", steps=4, guidance=0.0)
+        pictures = engine.generate(spec, 4, progress)
+    """
+
+    name = "diffusers"
+
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        steps: int = 4,
+        guidance: float = 0.0,
+        local_files_only: bool = False,
+        device: str = "auto",
+        max_side: int | None = None,
+        warmup: bool = True,
+    ) -> None:
+        self.model = model
+        self.steps = steps
+        self.guidance = guidance
+        self.local_files_only = local_files_only
+        self.device = pick_device(device)
+        self.max_side = max_side
+        self.warmup = warmup
+        #: Seconds inside the last pipeline call: what a benchmark subtracts to get overhead.
+        self.last_pipeline_seconds = 0.0
+
+    def loaded(self) -> _Loaded:
+        """The model, loaded (and warmed up) by the first caller in this process."""
+        key = (self.model, self.device, self.local_files_only)
+        with _LOAD_LOCK:
+            if key not in _LOADED:
+                loaded = _load(self.model, self.device, self.local_files_only)
+                if self.warmup:
+                    side = loaded.multiple
+                    loaded.text(prompt="", height=side, width=side, num_inference_steps=1)
+                _LOADED[key] = loaded
+            return _LOADED[key]
+
+    def size_for(self, width: int, height: int) -> tuple[int, int]:
+        """What the model renders for a requested size (long side native or ``max_side``)."""
+        loaded = self.loaded()
+        return fit_size(width, height, self.max_side or loaded.native, loaded.multiple)
+
+    def generate(self, spec: Spec, count: int, progress: ProgressFn) -> list[Picture]:
+        """The grid in one batched call; picture n has seed ``spec.seed + n``."""
+        width, height = self.size_for(spec.width, spec.height)
+        seeds = [spec.seed + n for n in range(count)]
+        images = self._run(
+            self.loaded().text, spec, seeds, progress, self.steps, height=height, width=width
+        )
+        return [
+            self._picture(image, spec, seed, "generate")
+            for image, seed in zip(images, seeds, strict=True)
+        ]
+
+    def vary(
+        self, source: Picture, spec: Spec, strength: float, count: int, progress: ProgressFn
+    ) -> list[Picture]:
+        """Image-to-image from the source at ``strength`` (0.3 subtle, 0.6 strong here)."""
+        width, height = self.size_for(*source.image.size)
+        start = source.image.convert("RGB").resize((width, height), Image.Resampling.LANCZOS)
+        seeds = [spec.seed + n for n in range(count)]
+        steps = _steps_for(self.steps, strength)
+        images = self._run(
+            self.loaded().img2img(),
+            spec,
+            seeds,
+            progress,
+            steps,
+            image=[start] * count,
+            strength=strength,
+        )
+        return [
+            self._picture(image, spec, seed, "vary", strength=strength)
+            for image, seed in zip(images, seeds, strict=True)
+        ]
+
+    def inpaint(
+        self, source: Picture, spec: Spec, mask: Image.Image, count: int, progress: ProgressFn
+    ) -> list[Picture]:
+        """Redraw the white area of ``mask``; everything else is the source, pixel for pixel."""
+        return self._fill(source.image.convert("RGB"), mask.convert("L"), spec, count, progress)
+
+    def extend(
+        self, source: Picture, spec: Spec, frame: Frame, count: int, progress: ProgressFn
+    ) -> list[Picture]:
+        """Outpaint: the source placed on the frame's canvas, the uncovered area drawn new."""
+        canvas, mask = extend_canvas(source.image.convert("RGB"), frame)
+        return self._fill(canvas, mask, spec, count, progress)
+
+    def _fill(
+        self, canvas: Image.Image, mask: Image.Image, spec: Spec, count: int, progress: ProgressFn
+    ) -> list[Picture]:
+        width, height = self.size_for(*canvas.size)
+        seeds = [spec.seed + n for n in range(count)]
+        images = self._run(
+            self.loaded().inpaint(),
+            spec,
+            seeds,
+            progress,
+            self.steps,
+            image=[canvas.resize((width, height), Image.Resampling.LANCZOS)] * count,
+            mask_image=[mask.resize((width, height), Image.Resampling.NEAREST)] * count,
+            height=height,
+            width=width,
+            strength=1.0,
+        )
+        return [
+            self._picture(keep_unmasked(canvas, image, mask), spec, seed, "inpaint")
+            for image, seed in zip(images, seeds, strict=True)
+        ]
+
+    def _run(
+        self,
+        pipe: Any,
+        spec: Spec,
+        seeds: list[int],
+        progress: ProgressFn,
+        steps: int,
+        **inputs: Any,
+    ) -> list[Image.Image]:
+        """One batched pipeline call; an out-of-memory error becomes ``MemoryError``."""
+        generators = [torch.Generator(self.device).manual_seed(seed) for seed in seeds]
+
+        def on_step(pipe: Any, step: int, _timestep: Any, kwargs: dict[str, Any]) -> Any:
+            progress((step + 1) / max(1, int(getattr(pipe, "num_timesteps", steps) or steps)))
+            return kwargs
+
+        with self.loaded().lock:
+            started = time.perf_counter()
+            try:
+                output = pipe(
+                    prompt=[spec.prompt] * len(seeds),
+                    negative_prompt=[", ".join(spec.negative)] * len(seeds)
+                    if spec.negative
+                    else None,
+                    num_inference_steps=steps,
+                    guidance_scale=self.guidance,
+                    generator=generators,
+                    callback_on_step_end=on_step,
+                    output_type="pil",
+                    **inputs,
+                )
+            except torch.OutOfMemoryError as exc:
+                _free_memory()
+                raise MemoryError(f"{self.device} out of memory: {exc}") from exc
+            finally:
+                self.last_pipeline_seconds = time.perf_counter() - started
+        images: list[Image.Image] = output.images
+        return [image.convert("RGB") for image in images]
+
+    def _picture(
+        self, image: Image.Image, spec: Spec, seed: int, how: str, **extra: Any
+    ) -> Picture:
+        recipe = {
+            "engine": self.name,
+            "model": self.model,
+            "how": how,
+            "seed": seed,
+            "size": list(image.size),
+            "steps": self.steps,
+            "guidance": self.guidance,
+            "prompt": spec.prompt,
+            "negative": list(spec.negative),
+            **extra,
+        }
+        return Picture(image, recipe)
+
+
+def extend_canvas(source: Image.Image, frame: Frame) -> tuple[Image.Image, Image.Image]:
+    """The frame's canvas (source pasted, the rest its edge colours) and its mask (white = new)."""
+    left, top, right, bottom = frame.box
+    box_w, box_h = right - left, bottom - top
+    canvas = Image.new("RGB", (box_w, box_h), _mean_colour(source))
+    mask = Image.new("L", (box_w, box_h), 255)
+    canvas.paste(source, (-left, -top))
+    mask.paste(0, (-left, -top, -left + source.width, -top + source.height))
+    if (box_w, box_h) != frame.size:
+        canvas = canvas.resize(frame.size, Image.Resampling.LANCZOS)
+        mask = mask.resize(frame.size, Image.Resampling.NEAREST)
+    return canvas, mask
+
+
+def keep_unmasked(source: Image.Image, drawn: Image.Image, mask: Image.Image) -> Image.Image:
+    """The drawn picture at the source's size where ``mask`` is white, the source elsewhere."""
+    drawn = drawn.resize(source.size, Image.Resampling.LANCZOS)
+    hard = mask.point(lambda value: 255 if value >= 128 else 0)
+    return Image.composite(drawn, source, hard)
+
+
+def _mean_colour(image: Image.Image) -> tuple[int, int, int]:
+    small = ImageOps.fit(image, (1, 1), Image.Resampling.BOX)
+    red, green, blue = small.getpixel((0, 0))  # type: ignore[misc]
+    return int(red), int(green), int(blue)
+
+
+def _steps_for(steps: int, strength: float) -> int:
+    """Image-to-image runs ``steps * strength`` steps: ask for enough to run at least one."""
+    return max(steps, int(1 / max(strength, 1e-3)) + 1)
+
+
+def _free_memory() -> None:
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()

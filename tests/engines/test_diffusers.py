@@ -1,0 +1,138 @@
+"""The diffusers engine on a tiny random pipeline, loaded from disk like a real model."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageChops
+
+if importlib.util.find_spec("torch") is None or importlib.util.find_spec("diffusers") is None:
+    pytest.skip("the diffusers extra is not installed", allow_module_level=True)
+
+from selfjourney.engines.base import Frame, Picture, Spec
+from selfjourney.engines.diffusers import (
+    DiffusersEngine,
+    extend_canvas,
+    fit_size,
+    keep_unmasked,
+)
+from tests.engines.tiny_diffusers import save_tiny_pipeline
+
+STEPS = 2
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return save_tiny_pipeline(tmp_path_factory.mktemp("tiny"))
+
+
+@pytest.fixture(scope="module")
+def engine(tiny_model: Path) -> DiffusersEngine:
+    return DiffusersEngine(str(tiny_model), steps=STEPS, local_files_only=True, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def grid(engine: DiffusersEngine) -> list[Picture]:
+    return engine.generate(_spec(), 4, lambda _f: None)
+
+
+def _spec(**changes: object) -> Spec:
+    values: dict[str, object] = {"prompt": "a red fox in snow", "seed": 7, "width": 1024}
+    values |= {"height": 1024, **changes}
+    return Spec(**values)  # type: ignore[arg-type]
+
+
+def _same(a: Image.Image, b: Image.Image) -> bool:
+    return ImageChops.difference(a, b).getbbox() is None
+
+
+def test_generate_renders_four_different_images_at_the_native_size(engine, grid):
+    assert [picture.image.size for picture in grid] == [(64, 64)] * 4
+    assert not _same(grid[0].image, grid[1].image)
+    recipes = [picture.recipe for picture in grid]
+    assert [recipe["seed"] for recipe in recipes] == [7, 8, 9, 10]
+    assert recipes[0]["model"] == engine.model and recipes[0]["steps"] == STEPS
+    assert recipes[0]["size"] == [64, 64]
+
+
+def test_generate_is_deterministic_per_seed_and_reports_progress(engine, grid):
+    seen: list[float] = []
+    again = engine.generate(_spec(), 4, seen.append)
+    assert all(_same(a.image, b.image) for a, b in zip(grid, again, strict=True))
+    assert seen == sorted(seen) and seen[-1] == pytest.approx(1.0) and len(seen) == STEPS
+    other = engine.generate(_spec(seed=8), 1, lambda _f: None)
+    assert _same(other[0].image, grid[1].image)  # seed 8 is picture 2 of seed 7's grid
+
+
+def test_aspect_ratio_maps_to_model_multiples(engine):
+    assert engine.size_for(1456, 816) == (64, 32)  # 16:9 on a 64-pixel model, multiples of 8
+    assert fit_size(1456, 816, 1024, 64) == (1024, 576)
+    assert fit_size(816, 1456, 512, 64) == (256, 512)
+
+
+def test_negative_words_are_the_negative_prompt(engine):
+    guided = DiffusersEngine(engine.model, steps=STEPS, guidance=3.0, local_files_only=True)
+    [plain] = guided.generate(_spec(), 1, lambda _f: None)
+    [avoiding] = guided.generate(_spec(negative=("blue", "water")), 1, lambda _f: None)
+    assert avoiding.recipe["negative"] == ["blue", "water"]
+    assert not _same(plain.image, avoiding.image)  # used with guidance > 1, as in diffusers
+
+
+def test_vary_keeps_the_size_and_stays_near_the_source(engine, grid):
+    seen: list[float] = []
+    subtle = engine.vary(grid[0], _spec(seed=11), 0.3, 4, seen.append)
+    assert [picture.image.size for picture in subtle] == [(64, 64)] * 4
+    assert subtle[0].recipe["strength"] == 0.3 and seen and seen[-1] == pytest.approx(1.0)
+    strong = engine.vary(grid[0], _spec(seed=11), 0.9, 1, lambda _f: None)
+    assert not _same(strong[0].image, subtle[0].image)
+
+
+def test_inpaint_keeps_every_pixel_outside_the_mask(engine, grid):
+    mask = Image.new("L", (64, 64), 0)
+    mask.paste(255, (16, 16, 48, 48))
+    pictures = engine.inpaint(grid[0], _spec(), mask, 4, lambda _f: None)
+    source = np.asarray(grid[0].image)
+    keep = np.asarray(mask) == 0
+    for picture in pictures:
+        assert picture.image.size == (64, 64)
+        assert (np.asarray(picture.image)[keep] == source[keep]).all()
+    assert not _same(pictures[0].image, grid[0].image)
+
+
+def test_pan_extends_the_canvas_and_pastes_the_source_exactly(engine, grid):
+    frame = Frame(box=(0, 0, 96, 64), size=(96, 64))
+    pictures = engine.extend(grid[1], _spec(width=96, height=64), frame, 4, lambda _f: None)
+    for picture in pictures:
+        assert picture.image.size == (96, 64)
+        assert _same(picture.image.crop((0, 0, 64, 64)), grid[1].image)
+
+
+def test_zoom_out_keeps_the_shrunken_source_in_the_middle(engine, grid):
+    frame = Frame(box=(-32, -32, 96, 96), size=(64, 64))
+    [picture] = engine.extend(grid[2], _spec(), frame, 1, lambda _f: None)
+    canvas, mask = extend_canvas(grid[2].image, frame)
+    assert picture.image.size == (64, 64) and mask.getbbox() == (0, 0, 64, 64)
+    assert _same(picture.image.crop((16, 16, 48, 48)), canvas.crop((16, 16, 48, 48)))
+
+
+def test_keep_unmasked_composites_at_the_source_size():
+    source = Image.new("RGB", (40, 40), (10, 20, 30))
+    drawn = Image.new("RGB", (64, 64), (200, 0, 0))
+    mask = Image.new("L", (40, 40), 0)
+    mask.paste(255, (0, 0, 20, 40))
+    out = keep_unmasked(source, drawn, mask)
+    assert out.getpixel((5, 5)) == (200, 0, 0) and out.getpixel((30, 5)) == (10, 20, 30)
+
+
+def test_a_render_error_raises(engine, grid):
+    with pytest.raises(ValueError):
+        engine.vary(grid[0], _spec(), 1.5, 1, lambda _f: None)  # strength must be 0..1
+
+
+def test_a_missing_model_raises_offline(tmp_path):
+    missing = DiffusersEngine(str(tmp_path / "nothing"), local_files_only=True, device="cpu")
+    with pytest.raises((OSError, ValueError)):
+        missing.generate(_spec(), 1, lambda _f: None)

@@ -1,0 +1,91 @@
+"""Generate, upsample, variation, pan and inpaint over HTTP, rendered by the diffusers engine.
+
+The engine is built by ``build_runtime`` from the settings (engine "diffusers", a tiny random
+pipeline on disk, ``local_files_only``), so this is the production wiring; ``max_side`` maps
+the ~1 MP grid sizes down to 64 pixels to keep the CPU work small.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image, ImageChops
+
+if importlib.util.find_spec("torch") is None or importlib.util.find_spec("diffusers") is None:
+    pytest.skip("the diffusers extra is not installed", allow_module_level=True)
+
+from selfjourney.app import build_runtime, create_app
+from tests.conftest import make_settings
+from tests.engines.tiny_diffusers import save_tiny_pipeline
+from tests.flows import act, download, finished, generate
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return save_tiny_pipeline(tmp_path_factory.mktemp("tiny"))
+
+
+@pytest.fixture
+def diffusers_client(
+    tmp_path: Path, tiny_model: Path
+) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    settings = make_settings(
+        tmp_path / "data",
+        engine="diffusers",
+        model=str(tiny_model),
+        steps=2,
+        local_files_only=True,
+        device="cpu",
+        max_side=64,
+    )
+    runtime = build_runtime(settings)
+    assert runtime.engine.name == "diffusers"
+    _, key = runtime.store.accounts.create("test", credits=1000)
+    with TestClient(create_app(settings, runtime)) as client:
+        yield client, {"X-API-Key": key}
+
+
+def _mask(size: tuple[int, int], box: tuple[int, int, int, int]) -> str:
+    mask = Image.new("L", size, 0)
+    mask.paste(255, box)
+    out = io.BytesIO()
+    mask.save(out, format="PNG")
+    return base64.b64encode(out.getvalue()).decode()
+
+
+def test_full_flow_on_the_tiny_model(diffusers_client):
+    client, headers = diffusers_client
+    grid = finished(client, headers, generate(client, headers, prompt="a lighthouse --ar 2:1"))
+    images = [download(client, url) for url in grid["result"]["images"]]
+    assert [image.size for image in images] == [(64, 32)] * 4
+
+    up = finished(client, headers, act(client, headers, grid["id"], action="upsample", index=1))
+    upsampled = download(client, up["result"]["images"][0])
+    assert ImageChops.difference(upsampled, images[0]).getbbox() is None
+
+    variation = finished(
+        client, headers, act(client, headers, grid["id"], action="variation", index=2)
+    )
+    varied = [download(client, url) for url in variation["result"]["images"]]
+    assert [image.size for image in varied] == [(64, 32)] * 4
+
+    pan = finished(client, headers, act(client, headers, up["id"], action="pan", direction="right"))
+    panned = download(client, pan["result"]["images"][0])
+    assert panned.size == (96, 32)
+    assert ImageChops.difference(panned.crop((0, 0, 64, 32)), upsampled).getbbox() is None
+
+    box = (16, 8, 48, 24)
+    job_id = act(client, headers, up["id"], action="inpaint", mask=_mask((64, 32), box))
+    painted = np.asarray(download(client, finished(client, headers, job_id)["result"]["images"][0]))
+    original = np.asarray(upsampled)
+    outside = np.ones(original.shape[:2], dtype=bool)
+    outside[box[1] : box[3], box[0] : box[2]] = False
+    assert (painted[outside] == original[outside]).all()
+    assert not (painted[~outside] == original[~outside]).all()
