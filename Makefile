@@ -1,8 +1,13 @@
 # selfjourney: `make serve` and `make test` do all the set-up on a fresh machine.
-PYTHON ?= python3
-VENV   ?= .venv
-BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-stamp
+# `make serve` installs only what the embedded defaults need. `make test` adds the dev tools and
+# the diffusers engine, with torch pinned to 2.13.0 (the CPU wheel where one is on disk;
+# elsewhere pass e.g. TORCH_INDEX=https://download.pytorch.org/whl/cpu to avoid a CUDA build).
+PYTHON      ?= python3
+VENV        ?= .venv
+TORCH_INDEX ?=
+BIN         := $(VENV)/bin
+STAMP       := $(VENV)/.installed-stamp
+DEV_STAMP   := $(VENV)/.installed-dev-stamp
 
 .PHONY: install serve test lint typecheck unit bench clean
 
@@ -10,8 +15,13 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "selfjourney needs Python >= 3.11")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e .
 	@touch $(STAMP)
+
+$(DEV_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet 'torch==2.13.0' $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
+	$(BIN)/pip install --quiet -e '.[dev,diffusers]'
+	@touch $(DEV_STAMP)
 
 install: $(STAMP)
 
@@ -23,21 +33,23 @@ serve: $(STAMP)
 ## Lint, type-check and run the whole suite.
 test: lint typecheck unit
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/ruff check src tests bench
 
-typecheck: $(STAMP)
+typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+unit: $(DEV_STAMP)
 	$(BIN)/pytest
 
 ## Benchmarks; figures go to docs/benchmarks.md.
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(BIN)/python bench/bench_grid.py
 	$(BIN)/python bench/bench_submit.py
 	$(BIN)/python bench/bench_upsample.py
+	$(BIN)/python bench/bench_upscale.py
+	$(BIN)/python bench/bench_diffusers.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -27,6 +27,7 @@ from selfjourney.dialects.apiframe_v2 import render as v2_render
 from selfjourney.dialects.apiframe_v2.routes import router as v2_router
 from selfjourney.engines.base import Engine
 from selfjourney.engines.procedural import ProceduralEngine
+from selfjourney.engines.upscale import make_upscaler
 from selfjourney.queue.janitor import Janitor
 from selfjourney.queue.local import LocalQueue
 from selfjourney.queue.runner import JobRunner
@@ -42,8 +43,27 @@ from selfjourney.webhooks.policy import RetryPolicy
 
 log = logging.getLogger(__name__)
 
-#: The engines ``--engine`` can name.
-ENGINES: dict[str, type[ProceduralEngine]] = {"procedural": ProceduralEngine}
+
+def _diffusers_engine(settings: Settings) -> Engine:
+    """Imported here so the embedded default runs without torch installed."""
+    from selfjourney.engines.diffusers import DiffusersEngine
+
+    return DiffusersEngine(
+        settings.model,
+        steps=settings.steps,
+        guidance=settings.guidance,
+        local_files_only=settings.local_files_only,
+        device=settings.device,
+        max_side=settings.max_side,
+        warmup=settings.warmup,
+    )
+
+
+#: The engines ``--engine`` can name, each built from the settings.
+ENGINES: dict[str, Callable[[Settings], Engine]] = {
+    "procedural": lambda _settings: ProceduralEngine(),
+    "diffusers": _diffusers_engine,
+}
 
 
 @dataclass
@@ -88,7 +108,7 @@ def build_runtime(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = Store.connect(settings.db_url, clock)
     storage = storage or LocalStorage(settings.data_dir, settings.base_url)
-    engine = engine or ENGINES[settings.engine]()
+    engine = engine or ENGINES[settings.engine](settings)
     events = Events(
         store,
         {
@@ -109,6 +129,12 @@ def build_runtime(
         settings.png_compress_level,
         settings.render_delay,
         fetch=partial(fetch_image, fetch_client),
+        upscaler=make_upscaler(
+            settings.upscaler,
+            settings.upscaler_model,
+            settings.upscaler_threads,
+            settings.upscaler_tile,
+        ),
     )
     queue = LocalQueue(runner, settings.workers)
     runner.requeue = lambda job_id, defer: _later(defer, queue.enqueue, job_id)

@@ -36,7 +36,32 @@ class Settings(BaseSettings):
     workers: int = Field(2, ge=0, le=64)
     #: SQLAlchemy URL; default SQLite in the data dir. PostgreSQL: postgresql+psycopg://...
     database_url: str | None = None
-    engine: Literal["procedural"] = "procedural"
+    #: What renders pictures: the built-in procedural engine, or a diffusers model
+    #: (needs the ``diffusers`` extra: torch, diffusers, transformers).
+    engine: Literal["procedural", "diffusers"] = "procedural"
+    #: diffusers: hub id or local directory of the pipeline (``SELFJOURNEY_MODEL``).
+    model: str = "stabilityai/sdxl-turbo"
+    #: diffusers: denoising steps per picture (1-4 suit distilled models like sdxl-turbo).
+    steps: int = Field(4, ge=1, le=200)
+    #: diffusers: classifier-free guidance scale; 0 for distilled models.
+    guidance: float = Field(0.0, ge=0, le=30)
+    #: diffusers: never reach the hub; the model must be on disk (or in the HF cache).
+    local_files_only: bool = False
+    #: diffusers: auto picks CUDA, then Apple MPS, then CPU.
+    device: Literal["auto", "cuda", "mps", "cpu"] = "auto"
+    #: diffusers: long side of rendered pictures; default the model's native side (512 for
+    #: sdxl-turbo). Grid requests (~1 MP) are scaled to it, keeping the aspect ratio.
+    max_side: int | None = Field(None, ge=8, le=4096)
+    #: diffusers: render one tiny picture right after loading, so the first job is not slow.
+    warmup: bool = True
+    #: Super-resolution for the upscale action: Real-ESRGAN (ncnn, CPU) or plain Lanczos.
+    #: Real-ESRGAN falls back to Lanczos, with a warning, when ncnn or its models are missing.
+    upscaler: Literal["realesrgan", "lanczos"] = "realesrgan"
+    #: animevideov3 (x2/x4, 1.2 MB, fast) or x4plus (33 MB, better on photos, ~10x slower).
+    upscaler_model: Literal["realesr-animevideov3", "realesrgan-x4plus"] = "realesr-animevideov3"
+    #: CPU threads per upscale; tile side in input pixels (bounds the memory of a pass).
+    upscaler_threads: int = Field(2, ge=1, le=64)
+    upscaler_tile: int = Field(200, ge=32, le=2048)
     #: Run upsamples (a file copy, no render) in the request thread instead of the queue.
     inline_upsample: bool = True
     #: Extra seconds per rendered job (not upsamples), to mimic a GPU in demos and crash tests.

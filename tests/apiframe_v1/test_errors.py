@@ -125,19 +125,27 @@ def test_insufficient_credits_is_a_402_and_nothing_moves(client, runtime):
     assert client.get("/account", headers=auth).json()["total_images"] == 0
 
 
-def test_upscale_alt_and_highres_say_they_are_unavailable(client, auth, headers):
+def test_upscale_alt_and_highres_need_a_known_parent(client, auth, headers):
     for path, body in [
         ("/upscale-alt", {"type": "subtle"}),
         ("/upscale-alt", {"type": "creative"}),
         ("/upscale-highres", {"type": "2x"}),
         ("/upscale-highres", {"type": "4x", "index": "1"}),
-        ("/upscale-highres", {"type": "2x", "image_url": "https://example.com/a.png"}),
     ]:
         response = client.post(path, json={"parent_task_id": UNKNOWN, **body}, headers=auth)
-        message = refused(response, 501, "NOT_IMPLEMENTED")["message"]
-        assert "upscale engine" in message and "/upscale-1x" in message
+        refused(response, 404, "NOT_FOUND")
     assert credits(client, auth) == 1000
     assert client.get("/v2/jobs", headers=headers).json()["jobs"] == []  # no job was made
+
+
+def test_upscale_highres_of_an_image_url_is_not_implemented(client, auth, headers):
+    body = {"type": "2x", "image_url": "https://example.com/a.png"}
+    message = refused(
+        client.post("/upscale-highres", json=body, headers=auth), 501, "NOT_IMPLEMENTED"
+    )["message"]
+    assert "image_url" in message and "parent_task_id" in message
+    assert credits(client, auth) == 1000
+    assert client.get("/v2/jobs", headers=headers).json()["jobs"] == []
 
 
 def test_upscale_alt_checks_its_fields_first(client, auth):

@@ -1,6 +1,6 @@
 """Schemathesis against the v1 operations of our own ``/openapi.json``, driven in-process.
 
-Positive and negative cases for every v1 path: no 5xx (except the 501 that /upscale-alt,
+Positive and negative cases for every v1 path: no 5xx (except the 501 that
 /upscale-highres and /outpaint's ``aspect_ratio`` declare), every response as documented,
 and every request the document calls invalid refused. The runtime is never started.
 """
@@ -44,7 +44,7 @@ V1_PATHS = {
     "/account",
 }
 #: Operations whose documented answer to a valid request may be "not implemented here".
-UNSUPPORTED = {"/upscale-alt", "/upscale-highres", "/outpaint"}
+UNSUPPORTED = {"/upscale-highres", "/outpaint"}
 
 CONFIG: dict[str, Any] = {
     "seed": 20240601,

@@ -124,11 +124,11 @@ def test_sdk_errors_are_its_own_exceptions(served: Served):
         assert bad.value.status == 400 and bad.value.code == "INVALID_REQUEST"
         assert "parent_task_id" in bad.value.message and "index" in bad.value.message
 
-        with pytest.raises(ApiframeError) as unsupported:
+        with pytest.raises(ApiframeError) as orphan:
             client.midjourney.upscale_alt(
                 {"parent_task_id": "00000000-0000-4000-8000-000000000000", "type": "subtle"}
             )
-        assert unsupported.value.status == 501 and "upscale" in unsupported.value.message
+        assert orphan.value.status == 404 and orphan.value.code == "NOT_FOUND"
         assert client.tasks.get_account_info()["credits"] == 1000
 
 

@@ -47,9 +47,10 @@ class JobKind(enum.StrEnum):
     OUTPAINT = "outpaint"  #: zoom out of an upsample
     PAN = "pan"  #: extend an upsample in one direction
     REROLL = "reroll"  #: the parent grid's job again, with a new seed
+    UPSCALE = "upscale"  #: an upsample made 2x or 4x larger (subtle or creative)
 
     def makes_grid(self) -> bool:
-        return self is not JobKind.UPSAMPLE
+        return self not in (JobKind.UPSAMPLE, JobKind.UPSCALE)
 
 
 #: The follow-up actions (everything but imagine).
@@ -110,6 +111,8 @@ class Act:
     zoom_ratio: float | None = None  #: 1.5 or 2 for outpaint
     direction: Direction | None = None  #: for pan
     prompt: str | None = None  #: optional new prompt for inpaint and reroll
+    factor: int | None = None  #: 2 or 4 for upscale
+    mode: str | None = None  #: "subtle" or "creative" for upscale
     mask: str | None = None  #: base64 image for inpaint (never stored with the job's input)
     webhook: Webhook | None = None
     input: dict[str, Any] = field(default_factory=dict)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from selfjourney.core.errors import ActionUnavailable, InvalidParent
+from selfjourney.core.errors import ActionUnavailable, InvalidInput, InvalidParent
 from selfjourney.core.jobs import Direction, Job, JobKind, JobStatus
 from selfjourney.core.sizes import floor_8, grid_image_size, multiple_of_8, parse_aspect_ratio
 
@@ -22,10 +22,17 @@ DEFAULT_COSTS: dict[str, int] = {
     "outpaint": 16,
     "pan": 16,
     "reroll": 16,
+    #: One price for 2x and 4x, subtle and creative: a CPU super-resolution pass.
+    "upscale": 8,
 }
 
+#: An upscale's output may not be larger than this on either side (refused at submission).
+MAX_UPSCALE_SIDE = 4096
+UPSCALE_FACTORS = (2, 4)
+UPSCALE_MODES = ("subtle", "creative")
+
 _NEEDS_GRID = frozenset({JobKind.UPSAMPLE, JobKind.VARIATION, JobKind.REROLL})
-_NEEDS_UPSAMPLE = frozenset({JobKind.INPAINT, JobKind.OUTPAINT, JobKind.PAN})
+_NEEDS_UPSAMPLE = frozenset({JobKind.INPAINT, JobKind.OUTPAINT, JobKind.PAN, JobKind.UPSCALE})
 
 
 def check_parent(parent: Job, action: JobKind) -> None:
@@ -38,10 +45,11 @@ def check_parent(parent: Job, action: JobKind) -> None:
             parent.id,
             action.value,
         )
-    if action in _NEEDS_UPSAMPLE and parent.kind.makes_grid():
+    if action in _NEEDS_UPSAMPLE and parent.kind is not JobKind.UPSAMPLE:
+        what = "a 4-image grid" if parent.kind.makes_grid() else f"an {parent.kind.value}"
         raise InvalidParent(
-            f"{action.value} needs an upsample job (U1-U4); job {parent.id} is a 4-image grid: "
-            "upsample one of its images first",
+            f"{action.value} needs an upsample job (U1-U4); job {parent.id} is {what}: "
+            "upsample one of a grid's images first",
             parent.id,
             action.value,
         )
@@ -54,6 +62,21 @@ def check_parent(parent: Job, action: JobKind) -> None:
     if parent.expired or parent.result is None:
         raise ActionUnavailable(
             f"the images of parent job {parent.id} are no longer stored", parent.id, action.value
+        )
+
+
+def check_upscale(width: int, height: int, factor: int | None, mode: str | None) -> None:
+    """Refuse an upscale with a bad factor or mode, or whose result would pass the cap."""
+    if factor not in UPSCALE_FACTORS:
+        raise InvalidInput(f"upscale factor must be 2 or 4, not {factor}", "factor")
+    if mode not in UPSCALE_MODES:
+        raise InvalidInput(f"upscale mode must be subtle or creative, not {mode}", "mode")
+    if max(width, height) * factor > MAX_UPSCALE_SIDE:
+        raise InvalidInput(
+            f"a {factor}x upscale of this {width}x{height} image would be "
+            f"{width * factor}x{height * factor}, over the {MAX_UPSCALE_SIDE} px limit; "
+            "use a smaller factor",
+            "factor",
         )
 
 

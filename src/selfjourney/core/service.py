@@ -17,7 +17,7 @@ from selfjourney.core.errors import ActionUnavailable, MissingKey
 from selfjourney.core.flags import parse_prompt
 from selfjourney.core.jobs import Act, Idempotency, Imagine, Job, JobKind, JobStatus, Webhook
 from selfjourney.core.masks import decode_mask
-from selfjourney.core.rules import check_parent, parse_aspect_ratio
+from selfjourney.core.rules import check_parent, check_upscale, parse_aspect_ratio
 from selfjourney.queue.base import Queue
 from selfjourney.storage.base import Storage
 from selfjourney.store import Store
@@ -112,6 +112,9 @@ class Service:
             return replayed, True
         parent = self.store.jobs.get_owned(account.id, command.parent_id)
         check_parent(parent, command.action)
+        if command.action is JobKind.UPSCALE:
+            assert parent.result is not None
+            check_upscale(parent.result.width, parent.result.height, command.factor, command.mode)
         self._check_images(parent, command)
         self._check_webhook(command.webhook)
         mask = None
@@ -291,6 +294,10 @@ def _action_params(command: Act) -> dict[str, Any]:
         params["direction"] = command.direction.value
     if command.prompt:
         params["prompt"] = command.prompt
+    if command.factor is not None:
+        params["factor"] = command.factor
+    if command.mode is not None:
+        params["mode"] = command.mode
     if command.watermark:
         params["watermark"] = command.watermark
     if command.priority:

@@ -20,6 +20,7 @@ from selfjourney.core.jobs import Job, JobKind, JobStatus, Result
 from selfjourney.core.render import compose_grid, render_grid
 from selfjourney.core.watermark import apply_watermark
 from selfjourney.engines.base import Engine, Picture, Reference
+from selfjourney.engines.upscale import Lanczos, Upscaler, add_detail
 from selfjourney.storage.base import Storage
 from selfjourney.storage.fetch import FetchError
 from selfjourney.store import Store
@@ -52,6 +53,7 @@ class JobRunner:
         png_compress_level: int = 1,
         render_delay: float = 0.0,
         fetch: Callable[[str], Image.Image] | None = None,
+        upscaler: Upscaler | None = None,
     ) -> None:
         self.store = store
         self.storage = storage
@@ -60,6 +62,8 @@ class JobRunner:
         self.png_compress_level = png_compress_level
         self.render_delay = render_delay
         self.fetch = fetch
+        #: Made once per runtime (it holds the loaded network); Lanczos when none is given.
+        self.upscaler: Upscaler = upscaler or Lanczos()
         self.requeue: Requeue = lambda job_id, defer: None
 
     def __call__(self, job_id: str) -> None:
@@ -83,6 +87,8 @@ class JobRunner:
     def _produce(self, job: Job, mask: bytes | None) -> Result:
         if job.kind is JobKind.UPSAMPLE:
             return self._upsample(job)
+        if job.kind is JobKind.UPSCALE:
+            return self._upscale(job)
         progress = _Progress(self, job)
         references = self._references(job)
         source, opened_mask = self._source(job), _open_mask(mask)
@@ -110,6 +116,21 @@ class JobRunner:
             self.storage.copy(source["key"], image_key(job.id, 1))
         width, height = int(source["width"]), int(source["height"])
         return Result([image_key(job.id, 1)], None, width, height, [source["recipe"]])
+
+    def _upscale(self, job: Job) -> Result:
+        """2x or 4x of an upsample: super-resolution, plus seeded detail when creative."""
+        progress = _Progress(self, job)
+        source = job.params["source"]
+        image = _open_png(self.storage.get(source["key"]))
+        progress.engine(0.1)
+        image = self.upscaler.upscale(image, int(job.params["factor"]))
+        progress.engine(0.8)
+        if job.params.get("mode") == "creative":
+            image = add_detail(image, job.seed)
+        image = self._marked(job, image)
+        self.storage.put(image_key(job.id, 1), self._png(image))
+        recipe = {"upscale": {"factor": job.params["factor"], "mode": job.params.get("mode")}}
+        return Result([image_key(job.id, 1)], None, image.width, image.height, [recipe])
 
     def _source(self, job: Job) -> Picture | None:
         """The parent picture recorded when the action was accepted."""

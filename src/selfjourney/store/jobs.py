@@ -296,7 +296,7 @@ class Jobs:
         return sorted(found)
 
     def images_made(self, account_id: str) -> int:
-        """How many images the account's COMPLETED jobs produced (4 a grid, 1 an upsample)."""
+        """Images the account's COMPLETED jobs produced (4 a grid, 1 an upsample or upscale)."""
         query = (
             select(JobRow.kind, func.count())
             .where(JobRow.account_id == account_id, JobRow.status == JobStatus.COMPLETED.value)
@@ -304,7 +304,8 @@ class Jobs:
         )
         with self.db.read() as session:
             counts = session.execute(query).all()
-        return sum(n * (1 if kind == JobKind.UPSAMPLE.value else 4) for kind, n in counts)
+        single = (JobKind.UPSAMPLE.value, JobKind.UPSCALE.value)
+        return sum(n * (1 if kind in single else 4) for kind, n in counts)
 
     def claim(self, job_id: str) -> tuple[Job, bytes | None] | None:
         """QUEUED -> PROCESSING for one worker; None when someone else has it or it ended."""

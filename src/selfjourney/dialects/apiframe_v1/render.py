@@ -29,6 +29,8 @@ def task_type(job: Job) -> str:
     params = job.params
     if job.kind is JobKind.UPSAMPLE:
         return f"upscale#{params.get('index', 1)}"
+    if job.kind is JobKind.UPSCALE:
+        return _upscale_type(job)
     if job.kind is JobKind.VARIATION:
         return "variations"
     if job.kind is JobKind.OUTPAINT:
@@ -37,6 +39,15 @@ def task_type(job: Job) -> str:
     if job.kind is JobKind.PAN:
         return f"pan-{params.get('direction', 'up')}"
     return job.kind.value  # imagine, inpaint, reroll
+
+
+def _upscale_type(job: Job) -> str:
+    """``upscale-subtle``/``-creative`` (asked for by /upscale-alt, whose ``type`` says
+    so) or ``upscale-2x``/``-4x`` (/upscale-highres)."""
+    asked = job.input.get("type")
+    if asked in ("subtle", "creative"):
+        return f"upscale-{asked}"
+    return f"upscale-{job.params.get('factor', 2)}x"
 
 
 def percentage(job: Job) -> str:
@@ -51,7 +62,7 @@ def percentage(job: Job) -> str:
 def _images(job: Job, url: Callable[[str], str]) -> dict[str, Any]:
     if job.status is not JobStatus.COMPLETED or job.result is None or job.expired:
         return {}
-    if job.kind is JobKind.UPSAMPLE or job.result.grid is None:
+    if not job.kind.makes_grid() or job.result.grid is None:
         return {"image_url": url(job.result.images[0])}
     return {
         "original_image_url": url(job.result.grid),

@@ -100,22 +100,24 @@ async def pan(
 
 @router.post(
     "/upscale-alt",
-    summary="Subtle or creative upscale (not available yet)",
-    responses=_READ | _UNSUPPORTED,
+    summary="Subtle or creative 2x upscale of an upscale (U1-U4)",
+    responses=_SUBMIT,
 )
-async def upscale_alt(body: m.UpscaleAltRequest, _account: AuthorizationAccount) -> m.TaskAccepted:
-    raise t.refuse_upscale(body)
+async def upscale_alt(
+    body: m.UpscaleAltRequest, account: AuthorizationAccount, service: ServiceDep
+) -> m.TaskAccepted:
+    return await _act(service, account, t.to_upscale_alt(body))
 
 
 @router.post(
     "/upscale-highres",
-    summary="2x or 4x upscale (not available yet)",
-    responses=_READ | _UNSUPPORTED,
+    summary="2x or 4x upscale of an upscale (U1-U4); image_url is not supported",
+    responses=_SUBMIT | _UNSUPPORTED,
 )
 async def upscale_highres(
-    body: m.UpscaleHighresRequest, _account: AuthorizationAccount
+    body: m.UpscaleHighresRequest, account: AuthorizationAccount, service: ServiceDep
 ) -> m.TaskAccepted:
-    raise t.refuse_upscale(body)
+    return await _act(service, account, t.to_upscale_highres(body))
 
 
 @router.post("/seed", summary="The seed of a task, answered at once", responses=_FETCH)

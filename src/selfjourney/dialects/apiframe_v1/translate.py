@@ -89,11 +89,25 @@ def to_pan(body: PanRequest) -> Act:
     return _act(body, JobKind.PAN, direction=Direction(body.direction))
 
 
-def refuse_upscale(body: UpscaleAltRequest | UpscaleHighresRequest) -> Unsupported:
-    """The upscale engine does not exist yet: say so, before anything is charged."""
-    route = "upscale-alt" if isinstance(body, UpscaleAltRequest) else "upscale-highres"
-    return Unsupported(
-        f"/{route} ({body.type}) is not available on this server yet: it has no upscale "
-        "engine. Use /upscale-1x for a full-size image of one grid picture. Nothing was charged.",
-        route,
+def to_upscale_alt(body: UpscaleAltRequest) -> Act:
+    """Subtle keeps the details, creative adds some; both double the size."""
+    return _act(body, JobKind.UPSCALE, factor=2, mode=body.type)
+
+
+def to_upscale_highres(body: UpscaleHighresRequest) -> Act:
+    """2x or 4x of an upsample (``parent_task_id``); ``image_url`` is not supported."""
+    if body.parent_task_id is None:
+        raise Unsupported(
+            "/upscale-highres of an image_url is not supported by this server: send the "
+            "parent_task_id of an upscale (/upscale-1x) task instead. Nothing was charged.",
+            "upscale-highres.image_url",
+        )
+    return Act(
+        parent_id=body.parent_task_id,
+        action=JobKind.UPSCALE,
+        factor=4 if body.type == "4x" else 2,
+        mode="subtle",
+        webhook=webhook(body),
+        input=_input(body),
+        dialect=DIALECT,
     )

@@ -37,6 +37,7 @@ _ACTION_TYPES = {
     JobKind.OUTPAINT: "mj_zoom_out",
     JobKind.PAN: "mj_pan",
     JobKind.REROLL: "mj_reroll",
+    JobKind.UPSCALE: "mj_upscale_hd",
 }
 
 
