@@ -7,14 +7,12 @@ and every request the document calls invalid refused. The runtime is never start
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
-from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -25,8 +23,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from selfjourney.app import build_runtime, create_app
-from tests.conftest import make_settings
+from tests.fuzzing import funded_app, fuzz_config, served_openapi, without_lifespan
 
 V1_PATHS = {
     "/imagine",
@@ -46,17 +43,7 @@ V1_PATHS = {
 #: Operations whose documented answer to a valid request may be "not implemented here".
 UNSUPPORTED = {"/upscale-highres", "/outpaint"}
 
-CONFIG: dict[str, Any] = {
-    "seed": 20240601,
-    "generation": {
-        "mode": "all",
-        "max-examples": 15,
-        "deterministic": True,
-        "database": "none",
-        "with-security-parameters": False,
-    },
-    "phases": {"stateful": {"enabled": False}},
-}
+CONFIG = fuzz_config(max_examples=15)
 
 
 def no_undeclared_server_error(ctx: Any, response: Any, case: Any) -> bool | None:
@@ -86,36 +73,14 @@ class OwnApp:
 
 @pytest.fixture
 def own(tmp_path: Path) -> Iterator[OwnApp]:
-    settings = make_settings(tmp_path / "data", webhook_allow_private=False)
-    runtime = build_runtime(settings)
-    _, key = runtime.store.accounts.create("own-openapi-v1", credits=10**9)
-    app = create_app(settings, runtime)
-    try:  # the lifespan never starts: no worker renders what the fuzzer submits
-        yield OwnApp(_without_lifespan(app), key)
-    finally:
-        runtime.stop()
-
-
-def _without_lifespan(app: Any) -> Any:
-    async def asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            return
-        await app(scope, receive, send)
-
-    return asgi
+    with funded_app(tmp_path / "data", "own-openapi-v1") as (_, app, key):
+        # the lifespan never starts: no worker renders what the fuzzer submits
+        yield OwnApp(without_lifespan(app), key)
 
 
 def _v1_openapi() -> dict[str, Any]:
     """The served document, cut down to the v1 paths."""
-    with tempfile.TemporaryDirectory() as data_dir:
-        settings = make_settings(Path(data_dir))
-        runtime = build_runtime(settings)
-        try:
-            response = TestClient(create_app(settings, runtime)).get("/openapi.json")
-        finally:
-            runtime.stop()
-    assert response.status_code == 200, response.text
-    document: dict[str, Any] = response.json()
+    document = dict(served_openapi())
     document["paths"] = {p: ops for p, ops in document["paths"].items() if p in V1_PATHS}
     return document
 

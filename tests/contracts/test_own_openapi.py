@@ -10,7 +10,6 @@ the process.
 from __future__ import annotations
 
 import json
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,8 +27,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from selfjourney.app import build_runtime, create_app
-from tests.conftest import make_settings
+from tests.fuzzing import funded_app, fuzz_config, served_openapi, without_lifespan
 
 VENDOR_CONTRACT = Path(__file__).parent / "apiframe-v2-openapi.json"
 
@@ -42,18 +40,7 @@ CHECKS = [
     negative_data_rejection,
 ]
 
-CONFIG: dict[str, Any] = {
-    "seed": 20240601,
-    "generation": {
-        "mode": "all",
-        "max-examples": 50,
-        "deterministic": True,
-        "database": "none",
-        # The test sends the key on every case.
-        "with-security-parameters": False,
-    },
-    "phases": {"stateful": {"enabled": False}},
-}
+CONFIG = fuzz_config(max_examples=50)
 
 
 class OwnApp:
@@ -66,55 +53,21 @@ class OwnApp:
 
 @pytest.fixture
 def own(tmp_path: Path) -> Iterator[OwnApp]:
-    settings = make_settings(tmp_path / "data", webhook_allow_private=False)
-    runtime = build_runtime(settings)
-    _, key = runtime.store.accounts.create("own-openapi", credits=10**9)
-    app = create_app(settings, runtime)
-    # One COMPLETED job, so the list renders a real result. The TestClient is never entered, so
-    # the app's lifespan (workers, webhook dispatcher) does not start; ``drain`` runs the job.
-    response = TestClient(app).post(
-        "/v2/images/generate",
-        headers={"X-API-Key": key},
-        json={"model": "midjourney", "prompt": "a lighthouse at dusk"},
-    )
-    assert response.status_code == 202, response.text
-    runtime.queue.drain()
-    try:
-        yield OwnApp(_without_lifespan(app), key)
-    finally:
-        runtime.stop()
+    with funded_app(tmp_path / "data", "own-openapi") as (runtime, app, key):
+        # One COMPLETED job, so the list renders a real result. The TestClient is never
+        # entered, so the app's lifespan (workers, webhook dispatcher) does not start;
+        # ``drain`` runs the job.
+        response = TestClient(app).post(
+            "/v2/images/generate",
+            headers={"X-API-Key": key},
+            json={"model": "midjourney", "prompt": "a lighthouse at dusk"},
+        )
+        assert response.status_code == 202, response.text
+        runtime.queue.drain()
+        yield OwnApp(without_lifespan(app), key)
 
 
-def _without_lifespan(app: Any) -> Any:
-    """The app with its lifespan refused, so schemathesis does not start the runtime."""
-
-    async def asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            return  # an app that returns at once has no lifespan support (ASGI spec)
-        await app(scope, receive, send)
-
-    return asgi
-
-
-def _served_openapi() -> dict[str, Any]:
-    """The document ``GET /openapi.json`` serves, from a throwaway app (collection needs it).
-
-    ``schemathesis.pytest.from_fixture`` would load it per test, but schemathesis 4.32 reads
-    ``request.node._nodeid``, which pytest 9 no longer has.
-    """
-    with tempfile.TemporaryDirectory() as data_dir:
-        settings = make_settings(Path(data_dir))
-        runtime = build_runtime(settings)
-        try:
-            response = TestClient(create_app(settings, runtime)).get("/openapi.json")
-        finally:
-            runtime.stop()
-    assert response.status_code == 200, response.text
-    document: dict[str, Any] = response.json()
-    return document
-
-
-SERVED = _served_openapi()
+SERVED = served_openapi()
 #: The Apiframe v2 routes; the other dialects fuzz their own (tests/midapi, tests/apiframe_v1),
 #: since midapi answers HTTP 200 to every request by design.
 schema = schemathesis.openapi.from_dict(

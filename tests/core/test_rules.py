@@ -13,7 +13,8 @@ from selfjourney.core.errors import (
     InvalidTransition,
 )
 from selfjourney.core.jobs import Direction, Job, JobKind, JobStatus, Result, check_transition
-from selfjourney.core.rules import MAX_PIXELS, check_parent, grid_image_size, pan_frame, zoom_frame
+from selfjourney.core.rules import MAX_PIXELS, check_parent, pan_frame, zoom_frame
+from selfjourney.core.sizes import grid_image_size
 
 
 @pytest.mark.parametrize(

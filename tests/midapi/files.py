@@ -52,8 +52,7 @@ class FileServer:
         body = self.files.get(path)
         status = 200 if body is not None else 404
         kind = CONTENT_TYPES.get(path[path.rfind(".") :], "application/octet-stream")
-        # Close after each answer: the app's image-fetch client is never closed, and a kept-alive
-        # socket of a runtime that is thrown away would warn (warnings are errors in tests).
+        # Close after each answer, so no kept-alive socket outlives a test's runtime.
         headers = [(b"content-type", kind.encode()), (b"connection", b"close")]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body or b"not found"})

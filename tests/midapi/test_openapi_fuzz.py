@@ -8,31 +8,18 @@ the process.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
-from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
-from selfjourney.app import build_runtime, create_app
-from tests.conftest import make_settings
+from tests.fuzzing import funded_app, fuzz_config, served_openapi, without_lifespan
 
-CONFIG: dict[str, Any] = {
-    "seed": 20240601,
-    "generation": {
-        "mode": "all",
-        "max-examples": 20,
-        "deterministic": True,
-        "database": "none",
-        "with-security-parameters": False,
-    },
-    "phases": {"stateful": {"enabled": False}},
-}
+CONFIG = fuzz_config(max_examples=20)
 
 
 class Fuzzed:
@@ -43,39 +30,11 @@ class Fuzzed:
 
 @pytest.fixture
 def fuzzed(tmp_path: Path) -> Iterator[Fuzzed]:
-    settings_ = make_settings(tmp_path / "data", webhook_allow_private=False)
-    runtime = build_runtime(settings_)
-    _, key = runtime.store.accounts.create("fuzz", credits=10**9)
-    app = create_app(settings_, runtime)
-    try:
-        yield Fuzzed(_without_lifespan(app), key)
-    finally:
-        runtime.stop()
+    with funded_app(tmp_path / "data", "fuzz") as (_, app, key):
+        yield Fuzzed(without_lifespan(app), key)
 
 
-def _without_lifespan(app: Any) -> Any:
-    async def asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            return
-        await app(scope, receive, send)
-
-    return asgi
-
-
-def _served_openapi() -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as data_dir:
-        settings_ = make_settings(Path(data_dir))
-        runtime = build_runtime(settings_)
-        try:
-            response = TestClient(create_app(settings_, runtime)).get("/openapi.json")
-        finally:
-            runtime.stop()
-    assert response.status_code == 200, response.text
-    document: dict[str, Any] = response.json()
-    return document
-
-
-SERVED = _served_openapi()
+SERVED = served_openapi()
 MIDAPI_PATHS = sorted(p for p in SERVED["paths"] if p.startswith("/api/v1/"))
 schema = schemathesis.openapi.from_dict(
     SERVED, config=schemathesis.Config.from_dict(CONFIG)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from PIL import Image
 
 from selfjourney.core.jobs import Direction, Job, JobKind
-from selfjourney.core.rules import grid_image_size, pan_frame, zoom_frame
+from selfjourney.core.rules import pan_frame, zoom_frame
+from selfjourney.core.sizes import grid_image_size
 from selfjourney.engines.base import Engine, Frame, Picture, ProgressFn, Reference, Spec
 
 GRID_COUNT = 4

@@ -6,9 +6,7 @@ import math
 
 from selfjourney.core.errors import ActionUnavailable, InvalidInput, InvalidParent
 from selfjourney.core.jobs import Direction, Job, JobKind, JobStatus
-from selfjourney.core.sizes import floor_8, grid_image_size, multiple_of_8, parse_aspect_ratio
-
-__all__ = ["grid_image_size", "parse_aspect_ratio"]
+from selfjourney.core.sizes import floor_8, multiple_of_8
 
 #: Pan stops growing a picture past this many pixels (it is scaled down to fit).
 MAX_PIXELS = 2048 * 2048

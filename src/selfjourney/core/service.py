@@ -17,7 +17,8 @@ from selfjourney.core.errors import ActionUnavailable, MissingKey
 from selfjourney.core.flags import parse_prompt
 from selfjourney.core.jobs import Act, Idempotency, Imagine, Job, JobKind, JobStatus, Webhook
 from selfjourney.core.masks import decode_mask
-from selfjourney.core.rules import check_parent, check_upscale, parse_aspect_ratio
+from selfjourney.core.rules import check_parent, check_upscale
+from selfjourney.core.sizes import parse_aspect_ratio
 from selfjourney.queue.base import Queue
 from selfjourney.storage.base import Storage
 from selfjourney.store import Store
