@@ -9,11 +9,20 @@ import pytest
 from selfjourney.core.errors import (
     ActionUnavailable,
     InvalidAspectRatio,
+    InvalidInput,
     InvalidParent,
     InvalidTransition,
 )
 from selfjourney.core.jobs import Direction, Job, JobKind, JobStatus, Result, check_transition
-from selfjourney.core.rules import MAX_PIXELS, check_parent, pan_frame, zoom_frame
+from selfjourney.core.rules import (
+    MAX_PIXELS,
+    check_parent,
+    check_strength,
+    check_upscale_image,
+    check_zoom_ratio,
+    pan_frame,
+    zoom_frame,
+)
 from selfjourney.core.sizes import grid_image_size
 
 
@@ -75,6 +84,48 @@ def test_upsample_actions_take_an_upsample_only(action):
     for parent in GRID_KINDS:
         with pytest.raises(InvalidParent):
             check_parent(_job(parent), action)
+
+
+@pytest.mark.parametrize("action", [JobKind.OUTPAINT, JobKind.PAN, JobKind.UPSCALE])
+def test_with_an_index_outpaint_pan_and_upscale_take_a_grid_instead(action):
+    for parent in GRID_KINDS:
+        check_parent(_job(parent), action, index=2)
+    with pytest.raises(InvalidParent, match="image 2 needs a grid"):
+        check_parent(_job(JobKind.UPSAMPLE), action, index=2)
+    with pytest.raises(ActionUnavailable):
+        check_parent(_job(JobKind.IMAGINE, JobStatus.QUEUED, result=False), action, index=1)
+
+
+def test_an_index_does_not_open_inpaint_to_a_grid():
+    with pytest.raises(InvalidParent, match="needs an upsample"):
+        check_parent(_job(JobKind.IMAGINE), JobKind.INPAINT, index=1)
+
+
+def test_variation_strength_is_subtle_strong_or_none():
+    for strength in (None, "subtle", "strong"):
+        check_strength(JobKind.VARIATION, strength)
+    with pytest.raises(InvalidInput, match="subtle or strong, not medium") as bad:
+        check_strength(JobKind.VARIATION, "medium")
+    assert bad.value.field == "strength"
+    with pytest.raises(InvalidInput, match="variations only"):
+        check_strength(JobKind.PAN, "subtle")
+
+
+def test_zoom_ratio_is_over_1_and_at_most_2():
+    for ratio in (None, 1.01, 1.5, 2.0):
+        check_zoom_ratio(ratio)
+    for ratio in (1.0, 0.5, 2.01, 3.0):
+        with pytest.raises(InvalidInput, match="over 1 and at most 2"):
+            check_zoom_ratio(ratio)
+
+
+def test_an_image_to_upscale_is_at_most_2048_and_its_result_within_the_cap():
+    check_upscale_image(2048, 2048, 2)
+    check_upscale_image(1024, 768, 4)
+    with pytest.raises(InvalidInput, match="is 3000x2000; /upscale-highres takes images up to"):
+        check_upscale_image(3000, 2000, 2)
+    with pytest.raises(InvalidInput, match="4x upscale would be 6000x4000"):
+        check_upscale_image(1500, 1000, 4)
 
 
 @pytest.mark.parametrize("status", [JobStatus.QUEUED, JobStatus.PROCESSING, JobStatus.FAILED])

@@ -47,7 +47,7 @@ class JobKind(enum.StrEnum):
     OUTPAINT = "outpaint"  #: zoom out of an upsample
     PAN = "pan"  #: extend an upsample in one direction
     REROLL = "reroll"  #: the parent grid's job again, with a new seed
-    UPSCALE = "upscale"  #: an upsample made 2x or 4x larger (subtle or creative)
+    UPSCALE = "upscale"  #: an upsample (or a caller's image) made 2x or 4x larger
 
     def makes_grid(self) -> bool:
         return self not in (JobKind.UPSAMPLE, JobKind.UPSCALE)
@@ -107,17 +107,33 @@ class Act:
 
     parent_id: str
     action: JobKind
-    index: int | None = None  #: 1-4 for upsample and variation
-    zoom_ratio: float | None = None  #: 1.5 or 2 for outpaint
+    #: 1-4: a grid image, for upsample and variation; also for outpaint, pan and upscale on a
+    #: grid parent (the Pro API's one step "upsample, then act")
+    index: int | None = None
+    zoom_ratio: float | None = None  #: in (1, 2] for outpaint (v1 and v2 send 1.5 or 2)
     direction: Direction | None = None  #: for pan
     prompt: str | None = None  #: optional new prompt for inpaint and reroll
     factor: int | None = None  #: 2 or 4 for upscale
     mode: str | None = None  #: "subtle" or "creative" for upscale
+    strength: str | None = None  #: "subtle" or "strong" for variation (None: the default V1-V4)
     mask: str | None = None  #: base64 image for inpaint (never stored with the job's input)
     webhook: Webhook | None = None
     input: dict[str, Any] = field(default_factory=dict)
     dialect: str = "apiframe_v2"
     watermark: str | None = None
+    priority: int = 0
+
+
+@dataclass(frozen=True)
+class UpscaleImage:
+    """Command: an upscale of a caller's image by URL (no parent job), downloaded by the worker."""
+
+    image_url: str
+    factor: int
+    mode: str = "subtle"
+    webhook: Webhook | None = None
+    input: dict[str, Any] = field(default_factory=dict)
+    dialect: str = "apiframe_v1"
     priority: int = 0
 
 

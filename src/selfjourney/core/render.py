@@ -10,8 +10,12 @@ from selfjourney.core.sizes import grid_image_size
 from selfjourney.engines.base import Engine, Frame, Picture, ProgressFn, Reference, Spec
 
 GRID_COUNT = 4
-#: How far a V1-V4 variation strays from its source (0..1).
-VARIATION_STRENGTH = 0.6
+#: How far a variation strays from its source (0..1), by the job's ``strength`` param.
+#: None is the ordinary V1-V4 button, kept at the 0.6 it has always rendered with. "subtle"
+#: (Vary (Subtle)) at 0.35 keeps the composition and changes details; "strong" (Vary (Strong))
+#: at 0.75 re-draws most of it. Both stay clear of 0.6 by enough that the procedural engine's
+#: re-seeded noise visibly differs, and strong stops short of 1, a brand-new picture.
+VARIATION_STRAY: dict[str | None, float] = {None: 0.6, "subtle": 0.35, "strong": 0.75}
 
 
 def spec_for(job: Job, width: int, height: int, references: tuple[Reference, ...] = ()) -> Spec:
@@ -55,7 +59,8 @@ def render_grid(
     width, height = source.image.size
     spec = spec_for(job, width, height)
     if kind is JobKind.VARIATION:
-        return engine.vary(source, spec, VARIATION_STRENGTH, GRID_COUNT, progress)
+        strength = VARIATION_STRAY[job.params.get("strength")]
+        return engine.vary(source, spec, strength, GRID_COUNT, progress)
     if kind is JobKind.INPAINT:
         assert mask is not None, "inpaint needs its mask"
         return engine.inpaint(source, spec, mask, GRID_COUNT, progress)

@@ -28,14 +28,25 @@ DEFAULT_COSTS: dict[str, int] = {
 MAX_UPSCALE_SIDE = 4096
 UPSCALE_FACTORS = (2, 4)
 UPSCALE_MODES = ("subtle", "creative")
+#: A caller's image (upscale by URL, no parent job) may be at most this large on either side.
+MAX_URL_UPSCALE_SIDE = 2048
+#: Vary (Subtle) and Vary (Strong); no strength is the ordinary V1-V4 variation.
+VARIATION_STRENGTHS = ("subtle", "strong")
 
 _NEEDS_GRID = frozenset({JobKind.UPSAMPLE, JobKind.VARIATION, JobKind.REROLL})
 _NEEDS_UPSAMPLE = frozenset({JobKind.INPAINT, JobKind.OUTPAINT, JobKind.PAN, JobKind.UPSCALE})
+#: Actions that also take a grid parent plus an ``index``: one step "upsample, then act".
+_GRID_WITH_INDEX = frozenset({JobKind.OUTPAINT, JobKind.PAN, JobKind.UPSCALE})
 
 
-def check_parent(parent: Job, action: JobKind) -> None:
-    """Refuse an action its parent cannot take: wrong kind (400) or not ready (409)."""
-    if action in _NEEDS_GRID and not parent.kind.makes_grid():
+def check_parent(parent: Job, action: JobKind, index: int | None = None) -> None:
+    """Refuse an action its parent cannot take: wrong kind (400) or not ready (409).
+
+    Outpaint, pan and upscale need an upsample, or a grid when ``index`` names its image.
+    """
+    if action in _GRID_WITH_INDEX and index is not None:
+        _check_indexed_parent(parent, action, index)
+    elif action in _NEEDS_GRID and not parent.kind.makes_grid():
         raise InvalidParent(
             f"{action.value} needs a grid job (generate, variation, reroll, inpaint, outpaint "
             "or pan); "
@@ -43,7 +54,7 @@ def check_parent(parent: Job, action: JobKind) -> None:
             parent.id,
             action.value,
         )
-    if action in _NEEDS_UPSAMPLE and parent.kind is not JobKind.UPSAMPLE:
+    elif action in _NEEDS_UPSAMPLE and parent.kind is not JobKind.UPSAMPLE:
         what = "a 4-image grid" if parent.kind.makes_grid() else f"an {parent.kind.value}"
         raise InvalidParent(
             f"{action.value} needs an upsample job (U1-U4); job {parent.id} is {what}: "
@@ -51,6 +62,20 @@ def check_parent(parent: Job, action: JobKind) -> None:
             parent.id,
             action.value,
         )
+    _check_ready(parent, action)
+
+
+def _check_indexed_parent(parent: Job, action: JobKind, index: int) -> None:
+    if not parent.kind.makes_grid():
+        raise InvalidParent(
+            f"{action.value} of image {index} needs a grid job (generate, variation...); "
+            f"job {parent.id} is an {parent.kind.value}, a single image: send its grid's id",
+            parent.id,
+            action.value,
+        )
+
+
+def _check_ready(parent: Job, action: JobKind) -> None:
     if parent.status is not JobStatus.COMPLETED:
         raise ActionUnavailable(
             f"parent job {parent.id} is {parent.status.value}; actions need a COMPLETED job",
@@ -63,12 +88,36 @@ def check_parent(parent: Job, action: JobKind) -> None:
         )
 
 
-def check_upscale(width: int, height: int, factor: int | None, mode: str | None) -> None:
-    """Refuse an upscale with a bad factor or mode, or whose result would pass the cap."""
+def check_strength(action: JobKind, strength: str | None) -> None:
+    """A strength only on a variation, and only subtle or strong."""
+    if strength is None:
+        return
+    if action is not JobKind.VARIATION:
+        raise InvalidInput(f"strength is for variations only, not {action.value}", "strength")
+    if strength not in VARIATION_STRENGTHS:
+        raise InvalidInput(
+            f"variation strength must be subtle or strong, not {strength}", "strength"
+        )
+
+
+def check_zoom_ratio(ratio: float | None) -> None:
+    """A zoom out shows more, up to twice as much: a ratio in (1, 2]."""
+    if ratio is not None and not 1 < ratio <= 2:
+        raise InvalidInput(f"zoom ratio must be over 1 and at most 2, not {ratio:g}", "zoom_ratio")
+
+
+def check_upscale_options(factor: int | None, mode: str | None) -> None:
+    """Refuse an upscale factor other than 2 or 4, or a mode other than subtle or creative."""
     if factor not in UPSCALE_FACTORS:
         raise InvalidInput(f"upscale factor must be 2 or 4, not {factor}", "factor")
     if mode not in UPSCALE_MODES:
         raise InvalidInput(f"upscale mode must be subtle or creative, not {mode}", "mode")
+
+
+def check_upscale(width: int, height: int, factor: int | None, mode: str | None) -> None:
+    """Refuse an upscale with a bad factor or mode, or whose result would pass the cap."""
+    check_upscale_options(factor, mode)
+    assert factor is not None
     if max(width, height) * factor > MAX_UPSCALE_SIDE:
         raise InvalidInput(
             f"a {factor}x upscale of this {width}x{height} image would be "
@@ -109,3 +158,23 @@ def zoom_frame(
     pad_x = round(width * (ratio - 1) / 2)
     pad_y = round(height * (ratio - 1) / 2)
     return (-pad_x, -pad_y, width + pad_x, height + pad_y), (width, height)
+
+
+def check_upscale_image(width: int, height: int, factor: int) -> None:
+    """A caller's image to upscale: at most 2048 a side, and a result within the cap.
+
+    Checked by the worker once the image is downloaded (its size is unknown before).
+    """
+    if max(width, height) > MAX_URL_UPSCALE_SIDE:
+        side = MAX_URL_UPSCALE_SIDE
+        raise InvalidInput(
+            f"the image is {width}x{height}; /upscale-highres takes images up to {side}x{side}",
+            "image_url",
+        )
+    if max(width, height) * factor > MAX_UPSCALE_SIDE:
+        raise InvalidInput(
+            f"the image is {width}x{height}; a {factor}x upscale would be "
+            f"{width * factor}x{height * factor}, over the {MAX_UPSCALE_SIDE} px limit: "
+            "use 2x",
+            "type",
+        )

@@ -15,9 +15,24 @@ from typing import Any
 from selfjourney.core.accounts import Account
 from selfjourney.core.errors import ActionUnavailable, MissingKey
 from selfjourney.core.flags import parse_prompt
-from selfjourney.core.jobs import Act, Idempotency, Imagine, Job, JobKind, JobStatus, Webhook
+from selfjourney.core.jobs import (
+    Act,
+    Idempotency,
+    Imagine,
+    Job,
+    JobKind,
+    JobStatus,
+    UpscaleImage,
+    Webhook,
+)
 from selfjourney.core.masks import decode_mask
-from selfjourney.core.rules import check_parent, check_upscale
+from selfjourney.core.rules import (
+    check_parent,
+    check_strength,
+    check_upscale,
+    check_upscale_options,
+    check_zoom_ratio,
+)
 from selfjourney.core.sizes import parse_aspect_ratio
 from selfjourney.queue.base import Queue
 from selfjourney.storage.base import Storage
@@ -112,7 +127,9 @@ class Service:
         if idempotency and (replayed := self._replayed(account, idempotency)):
             return replayed, True
         parent = self.store.jobs.get_owned(account.id, command.parent_id)
-        check_parent(parent, command.action)
+        check_parent(parent, command.action, command.index)
+        check_strength(command.action, command.strength)
+        check_zoom_ratio(command.zoom_ratio)
         if command.action is JobKind.UPSCALE:
             assert parent.result is not None
             check_upscale(parent.result.width, parent.result.height, command.factor, command.mode)
@@ -135,6 +152,37 @@ class Service:
         if command.action is JobKind.UPSAMPLE:  # one image of the grid: the grid's seed
             job = replace(job, seed=parent.seed)
         return self._submit(job, idempotency, mask)
+
+    def upscale_image(
+        self, account: Account, command: UpscaleImage, idempotency: Idempotency | None = None
+    ) -> tuple[Job, bool]:
+        """Accept an upscale of a caller's image by URL: no parent; the worker downloads it.
+
+        Its size is known only once downloaded, so the worker refuses (and refunds) a too
+        large image; the URL itself is checked against the outbound policy now.
+        """
+        if idempotency and (replayed := self._replayed(account, idempotency)):
+            return replayed, True
+        check_upscale_options(command.factor, command.mode)
+        check_url(command.image_url, self.allow_private_webhooks, field="image_url")
+        self._check_webhook(command.webhook)
+        params: dict[str, Any] = {
+            "factor": command.factor,
+            "mode": command.mode,
+            "image_url": command.image_url,
+        }
+        if command.priority:
+            params["priority"] = command.priority
+        job = self._new_job(
+            account,
+            JobKind.UPSCALE,
+            prompt="",
+            params=params,
+            input=command.input,
+            dialect=command.dialect,
+            webhook=command.webhook,
+        )
+        return self._submit(job, idempotency)
 
     def job(self, account: Account, job_id: str) -> Job:
         return self.store.jobs.get_owned(account.id, job_id)
@@ -299,6 +347,8 @@ def _action_params(command: Act) -> dict[str, Any]:
         params["factor"] = command.factor
     if command.mode is not None:
         params["mode"] = command.mode
+    if command.strength is not None:
+        params["strength"] = command.strength
     if command.watermark:
         params["watermark"] = command.watermark
     if command.priority:
