@@ -206,6 +206,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     app.include_router(v2_router)
     app.include_router(midapi.router)
     app.include_router(apiframe_v1.router)
+    app.include_router(apiframe_v1.pro_router)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _server_error)
     images = settings.data_dir / "images"

@@ -7,7 +7,18 @@ from tests.flows import drain
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
 SUBMITS = ["/imagine", "/upscale-1x", "/variations", "/reroll", "/inpaint", "/outpaint", "/pan"]
-ALL_POSTS = [*SUBMITS, "/upscale-alt", "/upscale-highres", "/seed", "/fetch", "/fetch-many"]
+PRO_POSTS = [
+    f"/pro/midjourney/{p}" for p in ("imagine", "variations", "vary", "upscale", "pan", "zoom")
+]
+ALL_POSTS = [
+    *SUBMITS,
+    "/upscale-alt",
+    "/upscale-highres",
+    "/seed",
+    "/fetch",
+    "/fetch-many",
+    *PRO_POSTS,
+]
 
 
 def test_no_or_unknown_key_is_a_json_401(client):
@@ -138,12 +149,19 @@ def test_upscale_alt_and_highres_need_a_known_parent(client, auth, headers):
     assert client.get("/v2/jobs", headers=headers).json()["jobs"] == []  # no job was made
 
 
-def test_upscale_highres_of_an_image_url_is_not_implemented(client, auth, headers):
-    body = {"type": "2x", "image_url": "https://example.com/a.png"}
-    message = refused(
-        client.post("/upscale-highres", json=body, headers=auth), 501, "NOT_IMPLEMENTED"
-    )["message"]
-    assert "image_url" in message and "parent_task_id" in message
+def test_upscale_highres_needs_exactly_one_of_parent_and_image_url(client, auth, headers):
+    for body, field, words in [
+        ({"type": "2x"}, "parent_task_id", "send parent_task_id"),
+        ({"type": "4x", "index": "1", "image_url": None}, "parent_task_id", "or image_url"),
+        (
+            {"type": "2x", "parent_task_id": UNKNOWN, "image_url": "https://example.com/a.png"},
+            "image_url",
+            "not both",
+        ),
+    ]:
+        response = client.post("/upscale-highres", json=body, headers=auth)
+        error = refused(response, 400, "INVALID_REQUEST")
+        assert error["errors"][0]["path"] == field and words in error["message"], body
     assert credits(client, auth) == 1000
     assert client.get("/v2/jobs", headers=headers).json()["jobs"] == []
 

@@ -1,7 +1,7 @@
 """Schemathesis against the v1 operations of our own ``/openapi.json``, driven in-process.
 
-Positive and negative cases for every v1 path: no 5xx (except the 501 that
-/upscale-highres and /outpaint's ``aspect_ratio`` declare), every response as documented,
+Positive and negative cases for every v1 path, the Pro ones too: no 5xx (except the 501 that
+/outpaint's ``aspect_ratio`` declares), every response as documented,
 and every request the document calls invalid refused. The runtime is never started.
 """
 
@@ -39,9 +39,17 @@ V1_PATHS = {
     "/fetch",
     "/fetch-many",
     "/account",
+    "/pro/midjourney/imagine",
+    "/pro/midjourney/variations",
+    "/pro/midjourney/vary",
+    "/pro/midjourney/upscale",
+    "/pro/midjourney/pan",
+    "/pro/midjourney/zoom",
+    "/pro/midjourney/generation/{generation_id}",
+    "/pro/midjourney/account",
 }
 #: Operations whose documented answer to a valid request may be "not implemented here".
-UNSUPPORTED = {"/upscale-highres", "/outpaint"}
+UNSUPPORTED = {"/outpaint"}
 
 CONFIG = fuzz_config(max_examples=15)
 
@@ -92,6 +100,8 @@ schema = schemathesis.openapi.from_dict(SERVED, config=schemathesis.Config.from_
 def test_we_publish_every_v1_operation():
     assert set(SERVED["paths"]) == V1_PATHS
     assert SERVED["paths"]["/account"].keys() == {"get"}
+    assert SERVED["paths"]["/pro/midjourney/account"].keys() == {"get"}
+    assert SERVED["paths"]["/pro/midjourney/generation/{generation_id}"].keys() == {"get"}
 
 
 @schema.parametrize()

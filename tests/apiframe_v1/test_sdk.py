@@ -48,10 +48,12 @@ class _Late:
         await self.app(scope, receive, send)
 
 
-def _serve(tmp_path: Path, credits: int, engine: Engine | None = None) -> Iterator[Served]:
+def _serve(
+    tmp_path: Path, credits: int, engine: Engine | None = None, **overrides: Any
+) -> Iterator[Served]:
     late = _Late()
     server = ThreadedServer(late)
-    settings = make_settings(tmp_path / "data", workers=1, public_url=server.url)
+    settings = make_settings(tmp_path / "data", workers=1, public_url=server.url, **overrides)
     runtime = build_runtime(settings, engine=engine)
     _, key = runtime.store.accounts.create("sdk", credits=credits)
     late.app = create_app(settings, runtime)
@@ -108,6 +110,52 @@ def test_the_readme_flow_runs_unchanged(served: Served):
     assert account["credits"] == 1000 - 16 - 4 - 16 - 16  # the server's cost table
     assert account["total_images"] == 4 + 1 + 4 + 4
     assert account["plan"] and "@" in account["email"]
+
+
+def test_the_pro_api_runs_unchanged(tmp_path: Path):
+    """``client.midjourney_alt``: imagine turbo, vary subtle, upscale creative, pan, zoom."""
+    for served in _serve(tmp_path, credits=1000, engine=SlowEngine(), upscaler="lanczos"):
+        with served.client() as client:
+            pro = client.midjourney_alt
+            task = pro.imagine({"prompt": "a red fox in the snow", "mode": "turbo"})
+            assert task["id"] == task["task_id"]
+            result = client.tasks.wait_for(task["id"], interval=POLL)
+            generation = pro.get_generation(task["id"])
+            assert generation == result and generation["status"] == "completed"
+            assert [_image(u).size for u in generation["image_urls"]] == [(1024, 1024)] * 4
+
+            vary = pro.vary({"parent_task_id": task["id"], "index": 2, "type": "subtle"})
+            varied = client.tasks.wait_for(vary["id"], interval=POLL)
+            assert varied["task_type"] == "vary-subtle"
+            assert [_image(u).size for u in varied["image_urls"]] == [(1024, 1024)] * 4
+
+            up = pro.upscale({"parent_task_id": vary["id"], "index": "1", "type": "creative"})
+            upscaled = client.tasks.wait_for(up["id"], interval=POLL)
+            assert upscaled["task_type"] == "upscale-creative" and "image_urls" not in upscaled
+            assert _image(upscaled["image_url"]).size == (2048, 2048)
+
+            pan = pro.pan({"parent_task_id": task["id"], "index": 3, "type": "right"})
+            zoom = pro.zoom({"parent_task_id": task["id"], "index": "4", "type": "1.5"})
+            for job_id, kind, size in [
+                (pan["id"], "pan-right", (1536, 1024)),
+                (zoom["id"], "outpaint-1.5", (1024, 1024)),
+            ]:
+                finished = pro.get_generation(client.tasks.wait_for(job_id, interval=POLL)["id"])
+                assert finished["task_type"] == kind and finished["progress"] == 100
+                assert [_image(u).size for u in finished["image_urls"]] == [size] * 4
+
+            with pytest.raises(ApiframeError) as bad:
+                pro.zoom({"parent_task_id": task["id"], "index": 1, "type": "1"})
+            assert bad.value.status == 400 and bad.value.code == "INVALID_REQUEST"
+            assert "type" in bad.value.message and '"1.5", "2"' in bad.value.message
+            with pytest.raises(ApiframeError) as missing:
+                pro.get_generation("00000000-0000-4000-8000-000000000000")
+            assert missing.value.status == 404 and missing.value.code == "NOT_FOUND"
+
+            account = pro.get_account_info()
+        assert account == {**account, "plan": "self-hosted"}
+        assert account["credits"] == 1000 - 16 - 16 - 8 - 16 - 16
+        assert account["total_images"] == 4 + 4 + 1 + 4 + 4
 
 
 def test_sdk_errors_are_its_own_exceptions(served: Served):

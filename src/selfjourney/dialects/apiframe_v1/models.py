@@ -42,20 +42,42 @@ def _grid_index(value: Any) -> int:
     raise ValueError('must be one of "1", "2", "3", "4"')
 
 
-def _zoom_ratio(value: Any) -> float:
-    """1.5 or 2, as a number or a numeric string; v1's custom zooms are refused clearly."""
+def _number(value: Any) -> float | None:
+    """A finite number, sent as one or as a numeric string; None for anything else."""
     number = value
     if isinstance(value, str):
         try:
             number = float(value)
         except ValueError:
-            number = None
-    is_number = isinstance(number, int | float) and not isinstance(number, bool)
-    if is_number and math.isfinite(number) and float(number) in ZOOM_RATIOS:
+            return None
+    if isinstance(number, int | float) and not isinstance(number, bool) and math.isfinite(number):
         return float(number)
+    return None
+
+
+def _zoom_ratio(value: Any) -> float:
+    """1.5 or 2, as a number or a numeric string; v1's custom zooms are refused clearly."""
+    number = _number(value)
+    if number is not None and number in ZOOM_RATIOS:
+        return number
     raise ValueError(
         "must be 1.5 or 2: this server zooms out by those two ratios only "
         "(custom zoom values in (1, 2] and 1 are not supported)"
+    )
+
+
+def _pro_zoom(value: Any) -> float:
+    """The Pro ``type`` of a zoom: "1.5", "2" or any number in (1, 2], as a string or number.
+
+    The SDK's docstring writes ``'{1, 2}'`` for "a value between 1 and 2"; ``'1'`` (no zoom
+    out at all) and anything else are refused.
+    """
+    number = _number(value)
+    if number is not None and 1 < number <= 2:
+        return number
+    raise ValueError(
+        'must be "1.5", "2" or a number over 1 and at most 2 (e.g. "1.25"), as a string or '
+        "a number: the zoom out ratio; 1 (no zoom) and other values are refused"
     )
 
 
@@ -83,6 +105,18 @@ ZoomRatio = Annotated[
     BeforeValidator(_zoom_ratio),
     WithJsonSchema(
         {"anyOf": [{"type": "number", "enum": [1.5, 2]}, {"type": "string", "enum": ["1.5", "2"]}]}
+    ),
+]
+ProZoom = Annotated[
+    float,
+    BeforeValidator(_pro_zoom),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "exclusiveMinimum": 1, "maximum": 2},
+                {"type": "string", "examples": ["1.5", "2", "1.25"]},
+            ]
+        }
     ),
 ]
 Prompt = Annotated[str, Field(min_length=1, max_length=4000)]
@@ -147,6 +181,37 @@ class UpscaleHighresRequest(HookedRequest):
     image_url: Annotated[str, Field(max_length=2048)] | None = None
     type: Literal["2x", "4x"]
     index: GridIndex | None = None
+
+
+class ProImagineRequest(HookedRequest):
+    """POST /pro/midjourney/imagine: ``mode`` is the queue priority (turbo before fast)."""
+
+    prompt: Prompt
+    mode: Literal["fast", "turbo"] | None = None
+
+
+class ProVaryRequest(IndexedRequest):
+    """POST /pro/midjourney/vary: Vary (Subtle) or Vary (Strong) of one grid image."""
+
+    type: Literal["subtle", "strong"]
+
+
+class ProUpscaleRequest(IndexedRequest):
+    """POST /pro/midjourney/upscale: a 2x upscale of one grid image."""
+
+    type: Literal["subtle", "creative"]
+
+
+class ProPanRequest(IndexedRequest):
+    """POST /pro/midjourney/pan: the direction is in ``type``, not ``direction``."""
+
+    type: Literal["up", "down", "left", "right"]
+
+
+class ProZoomRequest(IndexedRequest):
+    """POST /pro/midjourney/zoom: zoom out of one grid image by ``type``."""
+
+    type: ProZoom
 
 
 class SeedRequest(HookedRequest):

@@ -24,15 +24,16 @@ STATUSES: dict[JobStatus, TaskStatus] = {
 
 
 def task_type(job: Job) -> str:
-    """``imagine``, ``upscale#2``, ``variations``, ``reroll``, ``inpaint``, ``outpaint-1.5``,
-    ``pan-left``..."""
+    """``imagine``, ``upscale#2``, ``variations``, ``vary-subtle``, ``reroll``, ``inpaint``,
+    ``outpaint-1.5``, ``pan-left``..."""
     params = job.params
     if job.kind is JobKind.UPSAMPLE:
         return f"upscale#{params.get('index', 1)}"
     if job.kind is JobKind.UPSCALE:
         return _upscale_type(job)
     if job.kind is JobKind.VARIATION:
-        return "variations"
+        strength = params.get("strength")
+        return f"vary-{strength}" if strength else "variations"
     if job.kind is JobKind.OUTPAINT:
         ratio = float(params.get("zoom_ratio", 2))
         return f"outpaint-{int(ratio) if ratio.is_integer() else ratio}"

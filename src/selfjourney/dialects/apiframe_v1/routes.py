@@ -12,7 +12,7 @@ from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 
 from selfjourney.core.accounts import Account
-from selfjourney.core.jobs import Act, Job, JobKind
+from selfjourney.core.jobs import Act, Job, JobKind, UpscaleImage
 from selfjourney.core.service import Service
 from selfjourney.dialects.apiframe_v1 import models as m
 from selfjourney.dialects.apiframe_v1 import translate as t
@@ -23,16 +23,16 @@ from selfjourney.dialects.deps import AuthorizationAccount, ServiceDep, read
 router = APIRouter(route_class=V1Route, tags=["Apiframe v1"])
 
 _E = m.ErrorResponse
-_READ: dict[int | str, dict[str, Any]] = {
+READ: dict[int | str, dict[str, Any]] = {
     400: {"model": _E, "description": "Invalid request"},
     401: {"model": _E, "description": "Missing, unknown or revoked API key"},
 }
-_FETCH: dict[int | str, dict[str, Any]] = {
-    **_READ,
+FETCH: dict[int | str, dict[str, Any]] = {
+    **READ,
     404: {"model": _E, "description": "No such task for this key"},
 }
-_SUBMIT: dict[int | str, dict[str, Any]] = {
-    **_FETCH,
+SUBMIT: dict[int | str, dict[str, Any]] = {
+    **FETCH,
     402: {"model": m.InsufficientCreditsResponse, "description": "Not enough credits"},
     409: {"model": _E, "description": "The parent task cannot take this action now"},
 }
@@ -41,12 +41,13 @@ _UNSUPPORTED: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def _act(service: Service, account: Account, command: Act) -> m.TaskAccepted:
+async def submit_act(service: Service, account: Account, command: Act) -> m.TaskAccepted:
+    """A follow-up action accepted: its task id (shared with the Pro routes)."""
     job, _ = await run_in_threadpool(service.act, account, command)
     return m.TaskAccepted(task_id=job.id)
 
 
-@router.post("/imagine", summary="A new 2x2 grid from a prompt", responses=_SUBMIT)
+@router.post("/imagine", summary="A new 2x2 grid from a prompt", responses=SUBMIT)
 async def imagine(
     body: m.ImagineRequest, account: AuthorizationAccount, service: ServiceDep
 ) -> m.TaskAccepted:
@@ -54,73 +55,77 @@ async def imagine(
     return m.TaskAccepted(task_id=job.id)
 
 
-@router.post("/upscale-1x", summary="One grid image on its own (U1-U4)", responses=_SUBMIT)
+@router.post("/upscale-1x", summary="One grid image on its own (U1-U4)", responses=SUBMIT)
 async def upscale_1x(
     body: m.IndexedRequest, account: AuthorizationAccount, service: ServiceDep
 ) -> m.TaskAccepted:
-    return await _act(service, account, t.to_upscale(body))
+    return await submit_act(service, account, t.to_upscale(body))
 
 
-@router.post("/variations", summary="Four variations of one grid image", responses=_SUBMIT)
+@router.post("/variations", summary="Four variations of one grid image", responses=SUBMIT)
 async def variations(
     body: m.IndexedRequest, account: AuthorizationAccount, service: ServiceDep
 ) -> m.TaskAccepted:
-    return await _act(service, account, t.to_variations(body))
+    return await submit_act(service, account, t.to_variations(body))
 
 
-@router.post("/reroll", summary="The parent grid's job again, new seed", responses=_SUBMIT)
+@router.post("/reroll", summary="The parent grid's job again, new seed", responses=SUBMIT)
 async def reroll(
     body: m.RerollRequest, account: AuthorizationAccount, service: ServiceDep
 ) -> m.TaskAccepted:
-    return await _act(service, account, t.to_reroll(body))
+    return await submit_act(service, account, t.to_reroll(body))
 
 
-@router.post("/inpaint", summary="Vary region of an upscale", responses=_SUBMIT)
+@router.post("/inpaint", summary="Vary region of an upscale", responses=SUBMIT)
 async def inpaint(
     body: m.InpaintRequest, account: AuthorizationAccount, service: ServiceDep
 ) -> m.TaskAccepted:
-    return await _act(service, account, t.to_inpaint(body))
+    return await submit_act(service, account, t.to_inpaint(body))
 
 
 @router.post(
-    "/outpaint", summary="Zoom out of an upscale (1.5 or 2)", responses=_SUBMIT | _UNSUPPORTED
+    "/outpaint", summary="Zoom out of an upscale (1.5 or 2)", responses=SUBMIT | _UNSUPPORTED
 )
 async def outpaint(
     body: m.OutpaintRequest, account: AuthorizationAccount, service: ServiceDep
 ) -> m.TaskAccepted:
-    return await _act(service, account, t.to_outpaint(body))
+    return await submit_act(service, account, t.to_outpaint(body))
 
 
-@router.post("/pan", summary="Extend an upscale in one direction", responses=_SUBMIT)
+@router.post("/pan", summary="Extend an upscale in one direction", responses=SUBMIT)
 async def pan(
     body: m.PanRequest, account: AuthorizationAccount, service: ServiceDep
 ) -> m.TaskAccepted:
-    return await _act(service, account, t.to_pan(body))
+    return await submit_act(service, account, t.to_pan(body))
 
 
 @router.post(
     "/upscale-alt",
     summary="Subtle or creative 2x upscale of an upscale (U1-U4)",
-    responses=_SUBMIT,
+    responses=SUBMIT,
 )
 async def upscale_alt(
     body: m.UpscaleAltRequest, account: AuthorizationAccount, service: ServiceDep
 ) -> m.TaskAccepted:
-    return await _act(service, account, t.to_upscale_alt(body))
+    return await submit_act(service, account, t.to_upscale_alt(body))
 
 
 @router.post(
     "/upscale-highres",
-    summary="2x or 4x upscale of an upscale (U1-U4); image_url is not supported",
-    responses=_SUBMIT | _UNSUPPORTED,
+    summary="2x or 4x upscale of an upscale (U1-U4) or of an image_url (up to 2048x2048)",
+    responses=SUBMIT,
 )
 async def upscale_highres(
     body: m.UpscaleHighresRequest, account: AuthorizationAccount, service: ServiceDep
 ) -> m.TaskAccepted:
-    return await _act(service, account, t.to_upscale_highres(body))
+    command = t.to_upscale_highres(body)
+    if isinstance(command, UpscaleImage):
+        job, _ = await run_in_threadpool(service.upscale_image, account, command)
+        return m.TaskAccepted(task_id=job.id)
+    return await submit_act(service, account, command)
 
 
-@router.post("/seed", summary="The seed of a task, answered at once", responses=_FETCH)
+@router.post("/seed", summary="The seed of a task, answered at once", responses=FETCH)
 async def seed(body: m.SeedRequest, account: AuthorizationAccount, service: ServiceDep) -> m.Seed:
     return m.Seed(
         task_id=body.task_id, seed=str(await read(service, _seed, service, account, body))
@@ -138,7 +143,7 @@ def _seed(service: Service, account: Account, body: m.SeedRequest) -> int:
 @router.post(
     "/fetch",
     summary="A task's status and images",
-    responses=_FETCH,
+    responses=FETCH,
     response_model_exclude_none=True,
 )
 async def fetch(body: m.FetchRequest, account: AuthorizationAccount, service: ServiceDep) -> m.Task:
@@ -148,7 +153,7 @@ async def fetch(body: m.FetchRequest, account: AuthorizationAccount, service: Se
 @router.post(
     "/fetch-many",
     summary="2 to 20 tasks at once",
-    responses=_FETCH,
+    responses=FETCH,
     response_model_exclude_none=True,
 )
 async def fetch_many(
@@ -163,12 +168,12 @@ def _jobs(service: Service, account: Account, ids: list[str]) -> list[Job]:
     return [service.job(account, job_id) for job_id in ids]
 
 
-@router.get("/account", summary="Credits and images made", responses={401: _READ[401]})
+@router.get("/account", summary="Credits and images made", responses={401: READ[401]})
 async def account(caller: AuthorizationAccount, service: ServiceDep) -> m.AccountInfo:
-    return await read(service, _account_info, service, caller)
+    return await read(service, account_info, service, caller)
 
 
-def _account_info(service: Service, caller: Account) -> m.AccountInfo:
+def account_info(service: Service, caller: Account) -> m.AccountInfo:
     fresh = service.account(caller.id)
     return m.AccountInfo(
         email=f"{fresh.key_prefix}@selfjourney.local",

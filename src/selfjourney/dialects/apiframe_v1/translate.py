@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from selfjourney.core.errors import Unsupported
-from selfjourney.core.jobs import Act, Direction, Imagine, JobKind, Webhook
+from selfjourney.core.errors import InvalidInput, Unsupported
+from selfjourney.core.jobs import Act, Direction, Imagine, JobKind, UpscaleImage, Webhook
 from selfjourney.dialects.apiframe_v1.models import (
     HookedRequest,
     ImagineRequest,
@@ -14,6 +14,11 @@ from selfjourney.dialects.apiframe_v1.models import (
     OutpaintRequest,
     PanRequest,
     ParentRequest,
+    ProImagineRequest,
+    ProPanRequest,
+    ProUpscaleRequest,
+    ProVaryRequest,
+    ProZoomRequest,
     RerollRequest,
     UpscaleAltRequest,
     UpscaleHighresRequest,
@@ -24,6 +29,11 @@ from selfjourney.dialects.apiframe_v1.render import DIALECT
 EVENTS = frozenset({"completed", "failed"})
 #: Never echoed back in a job's ``input`` (another dialect may show it).
 _PRIVATE = {"webhook_secret", "mask"}
+#: Pro ``mode`` to queue priority, the numbers of midapi's ``speed`` (turbo 2 > fast 1), so
+#: turbo runs first whichever dialect sent the other jobs. The Pro API is fast unless told
+#: turbo: no mode, and every Pro follow-up, is fast.
+PRO_PRIORITY = {"fast": 1, "turbo": 2}
+_PRO_FAST = PRO_PRIORITY["fast"]
 
 
 def webhook(body: HookedRequest) -> Webhook | None:
@@ -94,20 +104,70 @@ def to_upscale_alt(body: UpscaleAltRequest) -> Act:
     return _act(body, JobKind.UPSCALE, factor=2, mode=body.type)
 
 
-def to_upscale_highres(body: UpscaleHighresRequest) -> Act:
-    """2x or 4x of an upsample (``parent_task_id``); ``image_url`` is not supported."""
+def to_upscale_highres(body: UpscaleHighresRequest) -> Act | UpscaleImage:
+    """2x or 4x, subtle: of an upsample (``parent_task_id``; ``index`` is ignored) or of a
+    caller's image (``image_url``), exactly one of the two."""
+    factor = 4 if body.type == "4x" else 2
+    if body.parent_task_id is not None and body.image_url is not None:
+        raise InvalidInput(
+            "send either parent_task_id (an upscale task) or image_url, not both", "image_url"
+        )
+    if body.image_url is not None:
+        return UpscaleImage(
+            image_url=body.image_url,
+            factor=factor,
+            webhook=webhook(body),
+            input=_input(body),
+            dialect=DIALECT,
+        )
     if body.parent_task_id is None:
-        raise Unsupported(
-            "/upscale-highres of an image_url is not supported by this server: send the "
-            "parent_task_id of an upscale (/upscale-1x) task instead. Nothing was charged.",
-            "upscale-highres.image_url",
+        raise InvalidInput(
+            "send parent_task_id (an upscale task) or image_url (an image up to 2048x2048)",
+            "parent_task_id",
         )
     return Act(
         parent_id=body.parent_task_id,
         action=JobKind.UPSCALE,
-        factor=4 if body.type == "4x" else 2,
+        factor=factor,
         mode="subtle",
         webhook=webhook(body),
         input=_input(body),
         dialect=DIALECT,
     )
+
+
+def to_pro_imagine(body: ProImagineRequest) -> Imagine:
+    """A 1:1 grid (or the prompt's ``--ar``), queued by ``mode``."""
+    return Imagine(
+        prompt=body.prompt,
+        webhook=webhook(body),
+        input=_input(body),
+        dialect=DIALECT,
+        priority=PRO_PRIORITY[body.mode or "fast"],
+    )
+
+
+def to_pro_variations(body: IndexedRequest) -> Act:
+    return _act(body, JobKind.VARIATION, index=body.index, priority=_PRO_FAST)
+
+
+def to_pro_vary(body: ProVaryRequest) -> Act:
+    """Vary (Subtle) or Vary (Strong): a variation of that strength."""
+    return _act(body, JobKind.VARIATION, index=body.index, strength=body.type, priority=_PRO_FAST)
+
+
+def to_pro_upscale(body: ProUpscaleRequest) -> Act:
+    """A 2x upscale of grid image ``index`` (no upscale-1x first), subtle or creative."""
+    return _act(
+        body, JobKind.UPSCALE, index=body.index, factor=2, mode=body.type, priority=_PRO_FAST
+    )
+
+
+def to_pro_pan(body: ProPanRequest) -> Act:
+    direction = Direction(body.type)
+    return _act(body, JobKind.PAN, index=body.index, direction=direction, priority=_PRO_FAST)
+
+
+def to_pro_zoom(body: ProZoomRequest) -> Act:
+    """Zoom out of grid image ``index`` by ``type``, a ratio in (1, 2]."""
+    return _act(body, JobKind.OUTPAINT, index=body.index, zoom_ratio=body.type, priority=_PRO_FAST)
