@@ -7,6 +7,7 @@ seconds; it is tested in tests/engines).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from selfjourney.config import Settings
 from tests.apiframe_v1.flows import credits, done, fetch, refused, submit
 from tests.conftest import make_settings
 from tests.flows import download, drain
+from tests.receiver import WebhookReceiver
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
 PRO = "/pro/midjourney"
@@ -46,6 +48,12 @@ def _stray(image: Image.Image, source: Image.Image) -> float:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path / "data", upscaler="lanczos")
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    with WebhookReceiver() as r:
+        yield r
 
 
 @pytest.fixture
@@ -258,3 +266,19 @@ def test_no_or_unknown_key_is_a_json_401(client):
             refused(client.post(PRO + path, json={}, headers=header), 401, "AUTHENTICATION_ERROR")
     for path in (f"/generation/{UNKNOWN}", "/account"):
         refused(client.get(PRO + path), 401, "AUTHENTICATION_ERROR")
+
+
+def test_webhooks_carry_the_task_as_generation_shows_it(client, auth, receiver):
+    hook = {"webhook_url": receiver.url, "webhook_secret": "pro-secret"}
+    grid = submit(client, auth, f"{PRO}/imagine", prompt="a fox", mode="turbo", **hook)
+    drain(client)
+    [delivery] = receiver.wait_for(1)
+    assert delivery.headers["x-webhook-secret"] == "pro-secret"
+    assert delivery.json == client.get(f"{PRO}/generation/{grid}", headers=auth).json()
+    vary = submit(
+        client, auth, f"{PRO}/vary", parent_task_id=grid, index="1", type="strong", **hook
+    )
+    drain(client)
+    delivery = receiver.wait_for(2)[1]
+    assert delivery.json["task_id"] == vary and delivery.json["task_type"] == "vary-strong"
+    assert delivery.json["status"] == "completed" and len(delivery.json["image_urls"]) == 4
