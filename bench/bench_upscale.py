@@ -85,7 +85,12 @@ def measure(variant: str, args: argparse.Namespace) -> dict[str, Any]:
         *("--size", str(args.size), "--factor", str(args.factor), "--runs", str(args.runs)),
         *("--threads", str(args.threads), "--tile", str(args.tile)),
     ]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        hint = ""
+        if "libomp" in done.stderr or "libvulkan" in done.stderr:
+            hint = "\nthe wrapper needs: apt-get install libvulkan1 libomp5"
+        raise SystemExit(f"{variant} failed:\n{done.stderr.strip()[-2000:]}{hint}")
     found: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return found
 

