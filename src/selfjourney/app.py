@@ -54,6 +54,8 @@ def _diffusers_engine(settings: Settings) -> Engine:
         guidance=settings.guidance,
         local_files_only=settings.local_files_only,
         device=settings.device,
+        dtype=settings.dtype,
+        concurrent_renders=settings.concurrent_renders,
         max_side=settings.max_side,
         warmup=settings.warmup,
     )
@@ -134,6 +136,7 @@ def build_runtime(
             settings.upscaler_model,
             settings.upscaler_threads,
             settings.upscaler_tile,
+            settings.upscaler_device,
         ),
     )
     queue = LocalQueue(runner, settings.workers)

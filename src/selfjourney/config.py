@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     local_files_only: bool = False
     #: diffusers: auto picks CUDA, then Apple MPS, then CPU.
     device: Literal["auto", "cuda", "mps", "cpu"] = "auto"
+    #: diffusers: precision of the weights. auto is float16 on CUDA and MPS, float32 on the
+    #: CPU; bfloat16 suits Ampere and newer GPUs (no fp16 overflow, e.g. in SDXL's VAE).
+    dtype: Literal["auto", "float16", "bfloat16", "float32"] = "auto"
+    #: diffusers: renders that may run on the device at once (each with its own scheduler);
+    #: 1, the default, is one render at a time per GPU. More can help a large GPU at small sizes.
+    concurrent_renders: int = Field(1, ge=1, le=16)
     #: diffusers: long side of rendered pictures; default the model's native side (512 for
     #: sdxl-turbo). Grid requests (~1 MP) are scaled to it, keeping the aspect ratio.
     max_side: int | None = Field(None, ge=8, le=4096)
@@ -62,6 +68,9 @@ class Settings(BaseSettings):
     #: CPU threads per upscale; tile side in input pixels (bounds the memory of a pass).
     upscaler_threads: int = Field(2, ge=1, le=64)
     upscaler_tile: int = Field(200, ge=32, le=2048)
+    #: Where Real-ESRGAN runs: auto takes a Vulkan GPU when one is found (software Vulkan
+    #: such as llvmpipe is skipped), else the CPU; vulkan insists (any device, llvmpipe too).
+    upscaler_device: Literal["auto", "cpu", "vulkan"] = "auto"
     #: Run upsamples (a file copy, no render) in the request thread instead of the queue.
     inline_upsample: bool = True
     #: Extra seconds per rendered job (not upsamples), to mimic a GPU in demos and crash tests.

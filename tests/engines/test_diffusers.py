@@ -16,8 +16,11 @@ from selfjourney.engines.base import Frame, Picture, Spec
 from selfjourney.engines.diffusers import (
     DiffusersEngine,
     extend_canvas,
+    feather_window,
     fit_size,
     keep_unmasked,
+    pick_dtype,
+    tile_boxes,
 )
 from tests.engines.tiny_diffusers import save_tiny_pipeline
 
@@ -136,3 +139,99 @@ def test_a_missing_model_raises_offline(tmp_path):
     missing = DiffusersEngine(str(tmp_path / "nothing"), local_files_only=True, device="cpu")
     with pytest.raises((OSError, ValueError)):
         missing.generate(_spec(), 1, lambda _f: None)
+
+
+def test_refine_keeps_any_size_and_reports_progress(engine, grid):
+    enlarged = grid[0].image.resize((150, 100), Image.Resampling.LANCZOS)
+    seen: list[float] = []
+    refined = engine.refine(Picture(enlarged), _spec(seed=3), 0.3, seen.append)
+    again = engine.refine(Picture(enlarged), _spec(seed=3), 0.3, lambda _f: None)
+    assert refined.image.size == (150, 100) and refined.image.mode == "RGB"
+    assert refined.recipe["how"] == "refine" and refined.recipe["strength"] == 0.3
+    assert _same(refined.image, again.image)  # seeded
+    assert not _same(refined.image, enlarged)
+    assert seen == sorted(seen) and seen[-1] == pytest.approx(1.0)
+
+
+def test_refine_puts_every_tile_back_where_it_came_from(engine, grid, monkeypatch):
+    """With a pipeline that returns its input, the tiled, feathered pass is the identity."""
+    calls: list[int] = []
+
+    def echo(_pipe, _spec, _seeds, progress, _steps, **inputs):
+        calls.append(len(inputs["image"]))
+        progress(1.0)
+        return list(inputs["image"])
+
+    monkeypatch.setattr(engine, "_run", echo)
+    picture = grid[1].image.resize((200, 136), Image.Resampling.LANCZOS)
+    refined = engine.refine(Picture(picture), _spec(), 0.3, lambda _f: None)
+    assert _same(refined.image, picture)
+    assert sum(calls) == len(tile_boxes((200, 136), 64, 16)) and max(calls) <= 4
+
+
+def test_tiles_cover_the_picture_with_overlap_and_equal_sizes():
+    boxes = tile_boxes((200, 136), 64, 16)
+    assert {(r - left, b - t) for left, t, r, b in boxes} == {(64, 64)}
+    covered = np.zeros((136, 200), int)
+    for left, top, right, bottom in boxes:
+        covered[top:bottom, left:right] += 1
+    assert covered.min() >= 1
+    xs = sorted({box[0] for box in boxes})
+    assert xs[0] == 0 and xs[-1] == 200 - 64
+    assert all(b - a <= 64 - 16 for a, b in zip(xs, xs[1:], strict=False))
+    assert tile_boxes((50, 40), 64, 16) == [(0, 0, 50, 40)]  # smaller than a tile: one box
+
+
+def test_feather_window_ramps_to_the_edges_and_never_reaches_zero():
+    window = feather_window(96, 64, ramp=16)[..., 0]
+    assert window.shape == (64, 96) and window.min() > 0
+    assert window[32, 48] == 1.0 and window[0, 0] < window[8, 8] < window[16, 16]
+
+
+def test_dtype_is_float32_on_cpu_half_on_gpu_and_bfloat16_on_request(tiny_model):
+    import torch
+
+    assert pick_dtype("cpu") is torch.float32 and pick_dtype("cuda") is torch.float16
+    assert pick_dtype("mps") is torch.float16 and pick_dtype("cuda", "bfloat16") is torch.bfloat16
+    with pytest.raises(ValueError, match="dtype"):
+        pick_dtype("cuda", "int8")
+    bf16 = DiffusersEngine(
+        str(tiny_model), steps=1, local_files_only=True, device="cpu", dtype="bfloat16"
+    )
+    [picture] = bf16.generate(_spec(), 1, lambda _f: None)
+    assert bf16.loaded().text.unet.dtype is torch.bfloat16
+    assert picture.image.size == (64, 64) and picture.image.mode == "RGB"
+
+
+def test_concurrent_renders_overlap_and_each_keeps_its_own_result(tiny_model, grid):
+    """Two renders inside the pipeline at once (a barrier both must reach) still give each
+    exactly the pictures it gives alone: every render has its own scheduler."""
+    import threading
+
+    engine = DiffusersEngine(
+        str(tiny_model), steps=STEPS, local_files_only=True, device="cpu", concurrent_renders=2
+    )
+    both_inside = threading.Barrier(2, timeout=60)
+    results: dict[int, Image.Image] = {}
+
+    def render(seed: int) -> None:
+        waited = False
+
+        def inside(_fraction: float) -> None:
+            nonlocal waited
+            if not waited:  # the first step: wait there for the other render
+                waited = True
+                both_inside.wait()
+
+        results[seed] = engine.vary(grid[0], _spec(seed=seed), 0.9, 1, inside)[0].image
+
+    threads = [threading.Thread(target=render, args=(seed,)) for seed in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not both_inside.broken and set(results) == {1, 2}
+    for seed, image in results.items():
+        assert _same(
+            image, engine.vary(grid[0], _spec(seed=seed), 0.9, 1, lambda _f: None)[0].image
+        )

@@ -22,9 +22,10 @@ if importlib.util.find_spec("torch") is None or importlib.util.find_spec("diffus
     pytest.skip("the diffusers extra is not installed", allow_module_level=True)
 
 from selfjourney.app import build_runtime, create_app
+from tests.apiframe_v1.flows import submit, submit_done
 from tests.conftest import make_settings
 from tests.engines.tiny_diffusers import save_tiny_pipeline
-from tests.flows import act, download, finished, generate
+from tests.flows import act, download, drain, finished, generate
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +45,7 @@ def diffusers_client(
         local_files_only=True,
         device="cpu",
         max_side=64,
+        upscaler="lanczos",
     )
     runtime = build_runtime(settings)
     assert runtime.engine.name == "diffusers"
@@ -89,3 +91,28 @@ def test_full_flow_on_the_tiny_model(diffusers_client):
     outside[box[1] : box[3], box[0] : box[2]] = False
     assert (painted[outside] == original[outside]).all()
     assert not (painted[~outside] == original[~outside]).all()
+
+
+def test_creative_upscale_is_a_light_img2img_pass_on_the_model(diffusers_client, monkeypatch):
+    """Subtle is the super-resolution alone; creative adds the engine's refine pass on top."""
+    client, headers = diffusers_client
+    engine = client.app.state.runtime.runner.engine
+    strengths: list[float] = []
+
+    def refine(source, spec, strength, progress):
+        strengths.append(strength)
+        return type(engine).refine(engine, source, spec, strength, progress)
+
+    monkeypatch.setattr(engine, "refine", refine)
+    auth = {"Authorization": headers["X-API-Key"]}
+    grid = submit_done(client, auth, "/imagine", prompt="a lighthouse --ar 2:1")
+    up = submit_done(client, auth, "/upscale-1x", parent_task_id=grid, index="1")
+    subtle = submit(client, auth, "/upscale-alt", parent_task_id=up, type="subtle")
+    creative = submit(client, auth, "/upscale-alt", parent_task_id=up, type="creative")
+    drain(client)
+    jobs = [finished(client, headers, job_id) for job_id in (up, subtle, creative)]
+    source, plain, refined = (download(client, job["result"]["images"][0]) for job in jobs)
+    assert source.size == (64, 32) and plain.size == refined.size == (128, 64)
+    assert plain.tobytes() == source.resize((128, 64), Image.Resampling.LANCZOS).tobytes()
+    assert ImageChops.difference(plain, refined).getbbox() is not None
+    assert strengths == [0.3]  # one light image-to-image pass, for the creative job only

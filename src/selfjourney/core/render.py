@@ -81,3 +81,14 @@ def compose_grid(images: list[Image.Image]) -> Image.Image:
     for n, image in enumerate(images):
         grid.paste(image, ((n % 2) * width, (n // 2) * height))
     return grid
+
+
+#: How much of an enlarged picture a creative upscale may redraw (0..1): light, so the
+#: layout and colours stay and only fine detail is added.
+CREATIVE_STRENGTH = 0.3
+
+
+def refine_upscale(job: Job, engine: Engine, picture: Picture, progress: ProgressFn) -> Picture:
+    """The creative upscale's detail pass, by the job's engine, at the picture's size."""
+    spec = spec_for(job, picture.image.width, picture.image.height)
+    return engine.refine(picture, spec, CREATIVE_STRENGTH, progress)

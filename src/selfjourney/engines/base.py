@@ -117,3 +117,10 @@ class Engine(Protocol):
     ) -> list[Picture]:
         """Redraw where ``mask`` (mode "L", source size) is white; keep the rest exactly."""
         ...
+
+    def refine(self, source: Picture, spec: Spec, strength: float, progress: ProgressFn) -> Picture:
+        """Add fine detail to an enlarged picture (a creative upscale), at its own size.
+
+        Layout and colours stay; ``strength`` 0..1 says how much may be redrawn.
+        """
+        ...

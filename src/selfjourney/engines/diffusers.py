@@ -2,7 +2,8 @@
 
 Text-to-image renders the four grid images in one batched call with a seed each; vary is
 image-to-image from the chosen picture; inpaint, pan and zoom out use the inpainting pipeline
-built from the same weights, and the kept pixels are pasted back exactly. Sizes follow the
+built from the same weights, and the kept pixels are pasted back exactly; refine (the creative
+upscale) is a light image-to-image pass over overlapping native-size tiles. Sizes follow the
 model: the requested aspect ratio, scaled so the long side is the model's native side (or
 ``max_side``), in multiples of what its UNet and VAE accept.
 
@@ -11,11 +12,14 @@ torch and diffusers are imported here only, so the embedded default never needs 
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
+import numpy as np
 import torch
 from diffusers import (
     AutoPipelineForImage2Image,
@@ -29,7 +33,12 @@ from selfjourney.engines.base import Frame, Picture, ProgressFn, Spec
 #: A fast distilled model, good at 1-4 steps without guidance; the default for real use.
 DEFAULT_MODEL = "stabilityai/sdxl-turbo"
 
-_LOADED: dict[tuple[str, str, bool], _Loaded] = {}
+#: Tiles per pipeline call when refining a large picture.
+REFINE_BATCH = 4
+
+DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32}
+
+_LOADED: dict[tuple[str, str, torch.dtype, bool, int], _Loaded] = {}
 _LOAD_LOCK = threading.Lock()
 
 
@@ -44,32 +53,57 @@ def pick_device(wanted: str = "auto") -> str:
     return "cpu"
 
 
+def pick_dtype(device: str, wanted: str = "auto") -> torch.dtype:
+    """float32 on the CPU (half precision is slow or missing there), float16 on a GPU;
+    an explicit choice (bfloat16 for Ampere and newer) wins."""
+    if wanted == "auto":
+        return torch.float32 if device == "cpu" else torch.float16
+    if wanted not in DTYPES:
+        raise ValueError(f"dtype must be auto or one of {sorted(DTYPES)}, not {wanted!r}")
+    return DTYPES[wanted]
+
+
 @dataclass
 class _Loaded:
-    """One model in memory, its derived pipelines, and the lock that runs one render at a time."""
+    """One model in memory, its derived pipelines, and the slots that bound how many renders
+    run on its device at once (one, unless configured)."""
 
     text: Any
     native: int
     multiple: int
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    slots: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(1))
+    _derive_lock: threading.Lock = field(default_factory=threading.Lock)
     _img2img: Any = None
     _inpaint: Any = None
 
     def img2img(self) -> Any:
-        if self._img2img is None:
-            self._img2img = AutoPipelineForImage2Image.from_pipe(self.text)
-            self._img2img.set_progress_bar_config(disable=True)
-        return self._img2img
+        with self._derive_lock:
+            if self._img2img is None:
+                self._img2img = AutoPipelineForImage2Image.from_pipe(self.text)
+                self._img2img.set_progress_bar_config(disable=True)
+            return self._img2img
 
     def inpaint(self) -> Any:
-        if self._inpaint is None:
-            self._inpaint = AutoPipelineForInpainting.from_pipe(self.text)
-            self._inpaint.set_progress_bar_config(disable=True)
-        return self._inpaint
+        with self._derive_lock:
+            if self._inpaint is None:
+                self._inpaint = AutoPipelineForInpainting.from_pipe(self.text)
+                self._inpaint.set_progress_bar_config(disable=True)
+            return self._inpaint
 
 
-def _load(model: str, device: str, local_files_only: bool) -> _Loaded:
-    dtype = torch.float32 if device == "cpu" else torch.float16
+def own_scheduler(pipe: Any) -> Any:
+    """The same pipeline (same weights, no copy) with a scheduler of its own.
+
+    A scheduler keeps per-call state (its timesteps), so renders that overlap need one each,
+    as diffusers' server guide does.
+    """
+    scheduler = pipe.scheduler.from_config(pipe.scheduler.config)
+    twin = type(pipe).from_pipe(pipe, scheduler=scheduler)
+    twin.set_progress_bar_config(disable=True)
+    return twin
+
+
+def _load(model: str, device: str, dtype: torch.dtype, local_files_only: bool) -> _Loaded:
     load = DiffusionPipeline.from_pretrained
     pipe = load(model, dtype=dtype, local_files_only=local_files_only)  # type: ignore[no-untyped-call]
     pipe.to(device)
@@ -110,23 +144,30 @@ class DiffusersEngine:
         device: str = "auto",
         max_side: int | None = None,
         warmup: bool = True,
+        dtype: str = "auto",
+        concurrent_renders: int = 1,
     ) -> None:
         self.model = model
         self.steps = steps
         self.guidance = guidance
         self.local_files_only = local_files_only
         self.device = pick_device(device)
+        self.dtype = pick_dtype(self.device, dtype)
+        #: Renders allowed on the device at once.
+        self.concurrent_renders = max(1, concurrent_renders)
         self.max_side = max_side
         self.warmup = warmup
-        #: Seconds inside the last pipeline call: what a benchmark subtracts to get overhead.
-        self.last_pipeline_seconds = 0.0
+        #: Seconds spent inside pipeline calls so far: what a benchmark subtracts to get the
+        #: engine's own overhead.
+        self.pipeline_seconds = 0.0
 
     def loaded(self) -> _Loaded:
         """The model, loaded (and warmed up) by the first caller in this process."""
-        key = (self.model, self.device, self.local_files_only)
+        key = (self.model, self.device, self.dtype, self.local_files_only, self.concurrent_renders)
         with _LOAD_LOCK:
             if key not in _LOADED:
-                loaded = _load(self.model, self.device, self.local_files_only)
+                loaded = _load(self.model, self.device, self.dtype, self.local_files_only)
+                loaded.slots = threading.Semaphore(self.concurrent_renders)
                 if self.warmup:
                     side = loaded.multiple
                     loaded.text(prompt="", height=side, width=side, num_inference_steps=1)
@@ -153,7 +194,7 @@ class DiffusersEngine:
     def vary(
         self, source: Picture, spec: Spec, strength: float, count: int, progress: ProgressFn
     ) -> list[Picture]:
-        """Image-to-image from the source at ``strength`` (0.3 subtle, 0.6 strong here)."""
+        """Image-to-image from the source; ``strength`` 0..1 is the share of steps redrawn."""
         width, height = self.size_for(*source.image.size)
         start = source.image.convert("RGB").resize((width, height), Image.Resampling.LANCZOS)
         seeds = [spec.seed + n for n in range(count)]
@@ -171,6 +212,40 @@ class DiffusersEngine:
             self._picture(image, spec, seed, "vary", strength=strength)
             for image, seed in zip(images, seeds, strict=True)
         ]
+
+    def refine(self, source: Picture, spec: Spec, strength: float, progress: ProgressFn) -> Picture:
+        """A light image-to-image pass at the picture's own size, for any size: overlapping
+        tiles at the model's native side, ``REFINE_BATCH`` per call, feathered together."""
+        image = source.image.convert("RGB")
+        loaded = self.loaded()
+        side = self.max_side or loaded.native
+        boxes = tile_boxes(image.size, side, overlap=side // 4)
+        tile_w, tile_h = boxes[0][2] - boxes[0][0], boxes[0][3] - boxes[0][1]
+        run_size = fit_size(tile_w, tile_h, max(tile_w, tile_h), loaded.multiple)
+        window = feather_window(tile_w, tile_h, ramp=side // 4)
+        total = np.zeros((image.height, image.width, 3), np.float32)
+        weight = np.zeros((image.height, image.width, 1), np.float32)
+        batches = [boxes[n : n + REFINE_BATCH] for n in range(0, len(boxes), REFINE_BATCH)]
+        for done, batch in enumerate(batches):
+            first = done * REFINE_BATCH
+            crops = [image.crop(box).resize(run_size, Image.Resampling.LANCZOS) for box in batch]
+            drawn = self._run(
+                loaded.img2img(),
+                spec,
+                [spec.seed + first + n for n in range(len(batch))],
+                partial(_part, progress, done, len(batches)),
+                _steps_for(self.steps, strength),
+                image=crops,
+                strength=strength,
+            )
+            for (left, top, right, bottom), tile in zip(batch, drawn, strict=True):
+                pixels = tile.resize((tile_w, tile_h), Image.Resampling.LANCZOS)
+                total[top:bottom, left:right] += np.asarray(pixels, np.float32) * window
+                weight[top:bottom, left:right] += window
+        refined = np.clip(total / weight + 0.5, 0, 255).astype(np.uint8)
+        return self._picture(
+            Image.fromarray(refined, "RGB"), spec, spec.seed, "refine", strength=strength
+        )
 
     def inpaint(
         self, source: Picture, spec: Spec, mask: Image.Image, count: int, progress: ProgressFn
@@ -223,7 +298,9 @@ class DiffusersEngine:
             progress((step + 1) / max(1, int(getattr(pipe, "num_timesteps", steps) or steps)))
             return kwargs
 
-        with self.loaded().lock:
+        with self.loaded().slots:
+            if self.concurrent_renders > 1:
+                pipe = own_scheduler(pipe)
             started = time.perf_counter()
             try:
                 output = pipe(
@@ -242,7 +319,7 @@ class DiffusersEngine:
                 _free_memory()
                 raise MemoryError(f"{self.device} out of memory: {exc}") from exc
             finally:
-                self.last_pipeline_seconds = time.perf_counter() - started
+                self.pipeline_seconds += time.perf_counter() - started
         images: list[Image.Image] = output.images
         return [image.convert("RGB") for image in images]
 
@@ -262,6 +339,34 @@ class DiffusersEngine:
             **extra,
         }
         return Picture(image, recipe)
+
+
+def tile_boxes(size: tuple[int, int], tile: int, overlap: int) -> list[tuple[int, int, int, int]]:
+    """Equal boxes of at most ``tile`` a side covering ``size``, neighbours overlapping by at
+    least ``overlap`` pixels, spread evenly from edge to edge."""
+    width, height = size
+    xs, tile_w = _starts(width, tile, overlap)
+    ys, tile_h = _starts(height, tile, overlap)
+    return [(x, y, x + tile_w, y + tile_h) for y in ys for x in xs]
+
+
+def _starts(length: int, tile: int, overlap: int) -> tuple[list[int], int]:
+    if length <= tile:
+        return [0], length
+    count = math.ceil((length - overlap) / (tile - overlap))
+    return [round(n * (length - tile) / (count - 1)) for n in range(count)], tile
+
+
+def feather_window(width: int, height: int, ramp: int) -> np.ndarray:
+    """Per-pixel weights of a tile, (height, width, 1): 1 inside, ramping down over ``ramp``
+    pixels towards each edge (never 0), so overlapping tiles blend without seams."""
+
+    def axis(length: int) -> np.ndarray:
+        up = np.minimum(1.0, (np.arange(length, dtype=np.float32) + 1) / (ramp + 1))
+        return np.minimum(up, up[::-1])
+
+    window: np.ndarray = (axis(height)[:, None] * axis(width)[None, :])[..., None]
+    return window
 
 
 def extend_canvas(source: Image.Image, frame: Frame) -> tuple[Image.Image, Image.Image]:
@@ -289,6 +394,11 @@ def _mean_colour(image: Image.Image) -> tuple[int, int, int]:
     small = ImageOps.fit(image, (1, 1), Image.Resampling.BOX)
     red, green, blue = small.getpixel((0, 0))  # type: ignore[misc]
     return int(red), int(green), int(blue)
+
+
+def _part(progress: ProgressFn, done: int, parts: int, fraction: float) -> None:
+    """Progress of part ``done`` (0-based) of ``parts`` equal parts."""
+    progress((done + fraction) / parts)
 
 
 def _steps_for(steps: int, strength: float) -> int:

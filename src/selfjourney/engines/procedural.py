@@ -348,6 +348,12 @@ class ProceduralEngine:
         alpha = _feather(hard)
         return self._run([_inpaint_job(r, image, alpha, hard, kept) for r in fills], progress)
 
+    def refine(self, source: Picture, spec: Spec, strength: float, progress: ProgressFn) -> Picture:
+        """Seeded fine detail on the enlarged picture: sharper edges and grain, layout kept."""
+        image = add_detail(source.image, spec.seed, strength)
+        progress(1.0)
+        return Picture(image, {"engine": self.name, "source": "pixels", "refined": strength})
+
     def _run(self, jobs: list[Callable[[], Picture]], progress: ProgressFn) -> list[Picture]:
         """Run the jobs on a few threads (numpy releases the GIL), reporting each one done."""
         pictures: list[Picture] = []
@@ -358,6 +364,26 @@ class ProceduralEngine:
         if not jobs:
             progress(1.0)
         return pictures
+
+
+def add_detail(image: Image.Image, seed: int, strength: float = 0.3) -> Image.Image:
+    """Sharper edges and fine seeded grain, stronger where there is structure.
+
+    Deterministic in ``seed``; layout and colours stay. ``strength`` 0.3 is the tuned look.
+    """
+    amount = strength / 0.3
+    sharp = image.convert("RGB").filter(
+        ImageFilter.UnsharpMask(radius=2, percent=int(70 * amount), threshold=2)
+    )
+    pixels = np.asarray(sharp, np.float32)
+    edges = np.asarray(sharp.convert("L").filter(ImageFilter.FIND_EDGES), np.float32) / 255.0
+    rng = np.random.default_rng(seed)
+    grain = rng.standard_normal(edges.shape, dtype=np.float32)
+    grain_image = Image.fromarray(np.clip(grain * 40 + 128, 0, 255).astype(np.uint8), "L")
+    fine = np.asarray(grain_image.filter(ImageFilter.GaussianBlur(0.7)), np.float32) - 128.0
+    weight = 0.12 + np.minimum(edges * 4.0, 1.0) * 0.2
+    pixels += (fine * weight * amount)[..., None]
+    return Image.fromarray(np.clip(pixels + 0.5, 0, 255).astype(np.uint8), "RGB")
 
 
 def frame_window(window: Window, size: tuple[int, int], box: tuple[int, int, int, int]) -> Window:

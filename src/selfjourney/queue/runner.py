@@ -15,12 +15,13 @@ from dataclasses import replace
 
 from PIL import Image
 
-from selfjourney.core.errors import Retry
+from selfjourney.core.errors import InvalidInput, Retry
 from selfjourney.core.jobs import Job, JobKind, JobStatus, Result
-from selfjourney.core.render import compose_grid, render_grid
+from selfjourney.core.render import compose_grid, refine_upscale, render_grid
+from selfjourney.core.rules import check_upscale_image
 from selfjourney.core.watermark import apply_watermark
 from selfjourney.engines.base import Engine, Picture, Reference
-from selfjourney.engines.upscale import Lanczos, Upscaler, add_detail
+from selfjourney.engines.upscale import Lanczos, Upscaler
 from selfjourney.storage.base import Storage
 from selfjourney.storage.fetch import FetchError
 from selfjourney.store import Store
@@ -31,6 +32,10 @@ log = logging.getLogger(__name__)
 #: Called to put a job back in the queue after ``defer`` seconds (a Retry).
 Requeue = Callable[[str, float], None]
 MAX_RETRIES = 3
+
+
+class SourceImageError(Exception):
+    """A caller's image that cannot be upscaled; the message is the job's error as it is."""
 
 
 def image_key(job_id: str, n: int) -> str:
@@ -118,19 +123,35 @@ class JobRunner:
         return Result([image_key(job.id, 1)], None, width, height, [source["recipe"]])
 
     def _upscale(self, job: Job) -> Result:
-        """2x or 4x of an upsample: super-resolution, plus seeded detail when creative."""
+        """2x or 4x of an upsample: super-resolution, then the engine's detail pass if creative."""
         progress = _Progress(self, job)
-        source = job.params["source"]
-        image = _open_png(self.storage.get(source["key"]))
+        source = job.params.get("source", {})
+        image = self._upscale_source(job)
         progress.engine(0.1)
         image = self.upscaler.upscale(image, int(job.params["factor"]))
-        progress.engine(0.8)
+        progress.engine(0.5)
         if job.params.get("mode") == "creative":
-            image = add_detail(image, job.seed)
+            enlarged = Picture(image, source.get("recipe", {}))
+            detail = refine_upscale(job, self.engine, enlarged, lambda f: progress(0.5 + f / 2))
+            image = detail.image
         image = self._marked(job, image)
         self.storage.put(image_key(job.id, 1), self._png(image))
         recipe = {"upscale": {"factor": job.params["factor"], "mode": job.params.get("mode")}}
         return Result([image_key(job.id, 1)], None, image.width, image.height, [recipe])
+
+    def _upscale_source(self, job: Job) -> Image.Image:
+        """The picture to upscale: the parent's, or the caller's ``image_url`` (checked now)."""
+        url = job.params.get("image_url")
+        if url is None:
+            return _open_png(self.storage.get(job.params["source"]["key"]))
+        try:
+            if self.fetch is None:
+                raise FetchError("this server cannot download images")
+            image = self.fetch(str(url))
+            check_upscale_image(image.width, image.height, int(job.params["factor"]))
+        except (FetchError, InvalidInput) as exc:
+            raise SourceImageError(f"image_url unusable: {exc}") from None
+        return image
 
     def _source(self, job: Job) -> Picture | None:
         """The parent picture recorded when the action was accepted."""
@@ -244,6 +265,8 @@ def _open_mask(data: bytes | None) -> Image.Image | None:
 def _failure_message(exc: Exception) -> str:
     if isinstance(exc, MemoryError):
         return "Image generation failed: out of memory"
+    if isinstance(exc, SourceImageError):
+        return str(exc)
     if isinstance(exc, FetchError):
         return f"Reference image unusable: {exc}"
     return f"Image generation failed: {exc}" if str(exc) else "Image generation failed"
