@@ -29,6 +29,7 @@ from diffusers import (
 from PIL import Image, ImageOps
 
 from selfjourney.engines.base import Frame, Picture, ProgressFn, Spec
+from selfjourney.engines.diffusers_references import match_style, start_image
 
 #: A fast distilled model, good at 1-4 steps without guidance; the default for real use.
 DEFAULT_MODEL = "stabilityai/sdxl-turbo"
@@ -115,6 +116,15 @@ def _load(model: str, device: str, dtype: torch.dtype, local_files_only: bool) -
     return _Loaded(pipe, native=native, multiple=max(8, scale * 2 ** (blocks - 1)))
 
 
+#: What ``--niji`` adds to the prompt: no anime model is assumed, so the words ask for the look.
+NIJI_WORDS = "anime style, cel shading, clean line art, vibrant colours"
+
+
+def prompt_text(spec: Spec) -> str:
+    """The prompt the pipeline sees: the job's text, plus the niji look when asked."""
+    return f"{spec.prompt}, {NIJI_WORDS}" if spec.niji else spec.prompt
+
+
 def fit_size(width: int, height: int, long_side: int, multiple: int) -> tuple[int, int]:
     """The requested aspect ratio with its long side near ``long_side``, in ``multiple`` steps."""
     scale = long_side / max(width, height)
@@ -180,14 +190,34 @@ class DiffusersEngine:
         return fit_size(width, height, self.max_side or loaded.native, loaded.multiple)
 
     def generate(self, spec: Spec, count: int, progress: ProgressFn) -> list[Picture]:
-        """The grid in one batched call; picture n has seed ``spec.seed + n``."""
+        """The grid in one batched call; picture n has seed ``spec.seed + n``.
+
+        An image or omni reference is the start of an image-to-image render instead; a style
+        reference moves the colours (``diffusers_references``).
+        """
         width, height = self.size_for(spec.width, spec.height)
         seeds = [spec.seed + n for n in range(count)]
-        images = self._run(
-            self.loaded().text, spec, seeds, progress, self.steps, height=height, width=width
-        )
+        start = start_image(spec.references, (width, height))
+        if start is None:
+            images = self._run(
+                self.loaded().text, spec, seeds, progress, self.steps, height=height, width=width
+            )
+        else:
+            image, strength = start
+            steps = _steps_for(self.steps, strength)
+            images = self._run(
+                self.loaded().img2img(),
+                spec,
+                seeds,
+                progress,
+                steps,
+                image=[image] * count,
+                strength=strength,
+            )
+        used = [{"mode": r.mode, "weight": r.weight} for r in spec.references]
+        extra = {"references": used} if used else {}
         return [
-            self._picture(image, spec, seed, "generate")
+            self._picture(match_style(image, spec.references), spec, seed, "generate", **extra)
             for image, seed in zip(images, seeds, strict=True)
         ]
 
@@ -304,7 +334,7 @@ class DiffusersEngine:
             started = time.perf_counter()
             try:
                 output = pipe(
-                    prompt=[spec.prompt] * len(seeds),
+                    prompt=[prompt_text(spec)] * len(seeds),
                     negative_prompt=[", ".join(spec.negative)] * len(seeds)
                     if spec.negative
                     else None,
@@ -334,7 +364,7 @@ class DiffusersEngine:
             "size": list(image.size),
             "steps": self.steps,
             "guidance": self.guidance,
-            "prompt": spec.prompt,
+            "prompt": prompt_text(spec),
             "negative": list(spec.negative),
             **extra,
         }
