@@ -26,6 +26,10 @@ from tests.apiframe_v1.flows import submit, submit_done
 from tests.conftest import make_settings
 from tests.engines.tiny_diffusers import save_tiny_pipeline
 from tests.flows import act, download, drain, finished, generate
+from tests.midapi.files import FileServer
+from tests.midapi.steps import bearer, images, png
+from tests.midapi.steps import finished as midapi_finished
+from tests.midapi.steps import submit as midapi_submit
 
 
 @pytest.fixture(scope="module")
@@ -116,3 +120,21 @@ def test_creative_upscale_is_a_light_img2img_pass_on_the_model(diffusers_client,
     assert plain.tobytes() == source.resize((128, 64), Image.Resampling.LANCZOS).tobytes()
     assert ImageChops.difference(plain, refined).getbbox() is not None
     assert strengths == [0.3]  # one light image-to-image pass, for the creative job only
+
+
+def test_midapi_img2img_and_style_references_render_on_the_model(diffusers_client):
+    """The worker downloads each reference and the engine uses it (see the engine tests)."""
+    client, headers = diffusers_client
+    auth = bearer(headers["X-API-Key"])
+    with FileServer({"/blue.png": png((0, 0, 255), (128, 96))}) as files:
+        url = files.url("/blue.png")
+        guided = midapi_submit(client, auth, taskType="mj_img2img", prompt="a bay", fileUrls=[url])
+        styled = midapi_submit(
+            client, auth, taskType="mj_style_reference", prompt="a bay", fileUrls=[url]
+        )
+        drain(client)
+        for task_id in (guided, styled):
+            pictures = images(client, midapi_finished(client, auth, task_id))
+            assert [picture.size for picture in pictures] == [(64, 64)] * 4
+    blue = [np.asarray(p, np.float32).mean(axis=(0, 1)) for p in pictures]
+    assert all(colour[2] > colour[0] and colour[2] > colour[1] for colour in blue)
