@@ -203,17 +203,7 @@ class DiffusersEngine:
                 self.loaded().text, spec, seeds, progress, self.steps, height=height, width=width
             )
         else:
-            image, strength = start
-            steps = _steps_for(self.steps, strength)
-            images = self._run(
-                self.loaded().img2img(),
-                spec,
-                seeds,
-                progress,
-                steps,
-                image=[image] * count,
-                strength=strength,
-            )
+            images = self._from_image(start[0], spec, seeds, start[1], progress)
         used = [{"mode": r.mode, "weight": r.weight} for r in spec.references]
         extra = {"references": used} if used else {}
         return [
@@ -228,20 +218,30 @@ class DiffusersEngine:
         width, height = self.size_for(*source.image.size)
         start = source.image.convert("RGB").resize((width, height), Image.Resampling.LANCZOS)
         seeds = [spec.seed + n for n in range(count)]
-        steps = _steps_for(self.steps, strength)
-        images = self._run(
-            self.loaded().img2img(),
-            spec,
-            seeds,
-            progress,
-            steps,
-            image=[start] * count,
-            strength=strength,
-        )
+        images = self._from_image(start, spec, seeds, strength, progress)
         return [
             self._picture(image, spec, seed, "vary", strength=strength)
             for image, seed in zip(images, seeds, strict=True)
         ]
+
+    def _from_image(
+        self,
+        start: Image.Image,
+        spec: Spec,
+        seeds: list[int],
+        strength: float,
+        progress: ProgressFn,
+    ) -> list[Image.Image]:
+        """One batched image-to-image call: a picture per seed, all from ``start``."""
+        return self._run(
+            self.loaded().img2img(),
+            spec,
+            seeds,
+            progress,
+            _steps_for(self.steps, strength),
+            image=[start] * len(seeds),
+            strength=strength,
+        )
 
     def refine(self, source: Picture, spec: Spec, strength: float, progress: ProgressFn) -> Picture:
         """A light image-to-image pass at the picture's own size, for any size: overlapping
