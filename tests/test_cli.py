@@ -173,3 +173,18 @@ def test_invalid_setting_is_a_clear_error_not_a_traceback(tmp_path: Path) -> Non
     assert done.returncode != 0
     assert "Traceback" not in done.stderr, done.stderr
     assert done.stderr.startswith("error:") and "workers" in done.stderr, done.stderr
+
+
+def test_the_diffusers_engine_without_torch_is_a_clear_error(tmp_path: Path) -> None:
+    """A ``torch`` that cannot be imported stands in for an install without the extra."""
+    fake = tmp_path / "no-torch" / "torch"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text('raise ImportError("No module named torch")\n')
+    done = run_cli(
+        *("serve", "--engine", "diffusers", "--data-dir", tmp_path / "data"),
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(fake.parent)},
+        check=False,
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.splitlines()[-1].startswith("error: the diffusers engine needs torch")

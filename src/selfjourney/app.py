@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from selfjourney import __version__
 from selfjourney.config import Settings
+from selfjourney.core.errors import Misconfigured
 from selfjourney.core.service import Service
 from selfjourney.dialects import apiframe_v1, midapi
 from selfjourney.dialects.apiframe_v2 import render as v2_render
@@ -46,7 +47,14 @@ log = logging.getLogger(__name__)
 
 def _diffusers_engine(settings: Settings) -> Engine:
     """Imported here so the embedded default runs without torch installed."""
-    from selfjourney.engines.diffusers import DiffusersEngine
+    try:
+        from selfjourney.engines.diffusers import DiffusersEngine
+    except ImportError as exc:
+        raise Misconfigured(
+            f"the diffusers engine needs torch and diffusers ({exc}): install them with "
+            "pip install 'torch==2.13.0' 'selfjourney[diffusers]' (make test does), or use "
+            "the procedural engine"
+        ) from exc
 
     return DiffusersEngine(
         settings.model,

@@ -50,6 +50,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (default 8000)")
     serve.add_argument("--public-url", help="base of image URLs (default http://HOST:PORT)")
     serve.add_argument("--workers", type=int, help="worker threads; 0 pauses rendering")
+    serve.add_argument("--engine", choices=("procedural", "diffusers"), help="what renders")
+    serve.add_argument("--model", help="diffusers: a hub id or a local pipeline directory")
+    serve.add_argument("--device", choices=("auto", "cuda", "mps", "cpu"), help="diffusers")
+    serve.add_argument("--upscaler", choices=("realesrgan", "lanczos"), help="upscale action")
     serve.set_defaults(run=_serve)
 
     keys = commands.add_parser("keys", help="create, list and revoke API keys")
@@ -92,7 +96,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
-    names = ("data_dir", "database_url", "host", "port", "public_url", "workers")
+    names = (
+        *("data_dir", "database_url", "host", "port", "public_url", "workers"),
+        *("engine", "model", "device", "upscaler"),
+    )
     return {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
 
 
@@ -110,6 +117,11 @@ def _serve(settings: Settings, _args: argparse.Namespace) -> int:
         level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )
     app = create_app(settings)
+    runtime = app.state.runtime
+    engine = runtime.engine.name
+    if settings.engine == "diffusers":
+        engine += f" {settings.model} on {getattr(runtime.engine, 'device', settings.device)}"
+    print(f"engine {engine}, upscaler {runtime.runner.upscaler.name}", flush=True)
     print(f"selfjourney {settings.base_url}  (API docs: {settings.base_url}/docs)", flush=True)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
     return 0

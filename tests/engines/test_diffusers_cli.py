@@ -1,0 +1,39 @@
+"""``selfjourney serve --engine diffusers --model DIR``: the command line picks the real engine."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+if importlib.util.find_spec("torch") is None or importlib.util.find_spec("diffusers") is None:
+    pytest.skip("the diffusers extra is not installed", allow_module_level=True)
+
+from tests.engines.tiny_diffusers import save_tiny_pipeline
+from tests.live import LiveServer, create_key
+
+
+def test_serve_renders_with_the_engine_and_model_named_on_the_command_line(tmp_path: Path):
+    model = save_tiny_pipeline(tmp_path / "tiny")
+    data_dir = tmp_path / "data"
+    key = create_key(data_dir, 100)
+    args = ["--engine", "diffusers", "--model", str(model), "--device", "cpu"]
+    env = {"SELFJOURNEY_LOCAL_FILES_ONLY": "1", "SELFJOURNEY_MAX_SIDE": "64"}
+    with LiveServer(data_dir, workers=1, args=args, env=env) as server:
+        assert f"engine diffusers {model} on cpu, upscaler " in server.log()
+        with server.client(key) as client:
+            body = {"model": "midjourney", "prompt": "a lighthouse --ar 2:1"}
+            accepted = client.post("/v2/images/generate", json=body)
+            assert accepted.status_code == 202, accepted.text
+            job_id = accepted.json()["jobId"]
+            deadline = time.monotonic() + 90
+            while (job := client.get(f"/v2/jobs/{job_id}").json())["status"] != "COMPLETED":
+                assert job["status"] in ("QUEUED", "PROCESSING") and time.monotonic() < deadline
+                time.sleep(0.2)
+            first = client.get(job["result"]["images"][0])
+    with Image.open(io.BytesIO(first.content)) as image:
+        assert image.size == (64, 32)
