@@ -20,8 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from selfjourney import __version__
-from selfjourney.config import Settings
-from selfjourney.core.errors import Misconfigured
+from selfjourney.config import Misconfigured, Settings
 from selfjourney.core.service import Service
 from selfjourney.dialects import apiframe_v1, midapi
 from selfjourney.dialects.apiframe_v2 import render as v2_render

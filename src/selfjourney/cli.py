@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from selfjourney.config import Settings
+from selfjourney.config import Misconfigured, Settings
 from selfjourney.core.errors import SelfjourneyError
 from selfjourney.store import Store
 
@@ -34,8 +34,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         result: int = args.run(settings, args)
-    except SelfjourneyError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
+    except (SelfjourneyError, Misconfigured) as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 1
     return result
 

@@ -160,3 +160,7 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+class Misconfigured(Exception):
+    """The settings ask for something this installation cannot do (found at start-up)."""

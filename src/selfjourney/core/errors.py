@@ -115,10 +115,6 @@ class Unsupported(SelfjourneyError):
         self.feature = feature
 
 
-class Misconfigured(SelfjourneyError):
-    """The settings ask for something this installation cannot do (raised at start-up)."""
-
-
 class InvalidTransition(SelfjourneyError):
     """A status change the job state machine forbids."""
 
