@@ -20,6 +20,7 @@ from selfjourney.engines.diffusers import (
     fit_size,
     keep_unmasked,
     pick_dtype,
+    seamless,
     tile_boxes,
 )
 from tests.engines.tiny_diffusers import save_tiny_pipeline
@@ -235,3 +236,53 @@ def test_concurrent_renders_overlap_and_each_keeps_its_own_result(tiny_model, gr
         assert _same(
             image, engine.vary(grid[0], _spec(seed=seed), 0.9, 1, lambda _f: None)[0].image
         )
+
+
+def test_seamless_makes_the_render_periodic_so_copies_tile(engine):
+    """With circular padding everywhere, the network is shift-equivariant on a torus: rolling
+    the starting noise rolls the picture by the same amount (times the VAE's scale). That is
+    what makes the edges meet. With the default zero padding it does not hold."""
+    import torch
+
+    pipe = engine.loaded().text
+    scale = int(pipe.vae_scale_factor)
+    noise = torch.randn((1, 4, 32, 32), generator=torch.Generator().manual_seed(0))
+
+    def render(latents):
+        return pipe(
+            prompt="a pattern", latents=latents, num_inference_steps=2, output_type="np"
+        ).images[0]
+
+    def rolled_gap() -> float:
+        plain = render(noise.clone())
+        shifted = render(torch.roll(noise, shifts=(4, 8), dims=(2, 3)))
+        expected = np.roll(plain, shift=(4 * scale, 8 * scale), axis=(0, 1))
+        return float(np.abs(shifted - expected).max())
+
+    with seamless(pipe):
+        assert rolled_gap() < 1e-3
+    assert rolled_gap() > 0.05
+    modes = {m.padding_mode for m in pipe.unet.modules() if isinstance(m, torch.nn.Conv2d)}
+    assert modes == {"zeros"}  # put back
+
+
+def test_a_tile_render_is_seamless_and_has_the_device_to_itself(tiny_model):
+    import torch
+
+    engine = DiffusersEngine(
+        str(tiny_model), steps=STEPS, local_files_only=True, device="cpu", concurrent_renders=2
+    )
+    seen: list[tuple[set[str], bool]] = []
+
+    def inside(_fraction: float) -> None:
+        loaded = engine.loaded()
+        convs = [m for m in loaded.text.vae.modules() if isinstance(m, torch.nn.Conv2d)]
+        free = loaded.slots.acquire(blocking=False)
+        if free:
+            loaded.slots.release()
+        seen.append(({conv.padding_mode for conv in convs}, free))
+
+    engine.generate(_spec(tile=True), 1, inside)
+    engine.generate(_spec(), 1, inside)
+    assert seen[0] == ({"circular"}, False)  # tiled: wraps, and no slot left for anyone else
+    assert seen[-1] == ({"zeros"}, True)  # plain: one slot of two

@@ -15,7 +15,9 @@ from __future__ import annotations
 import math
 import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -67,15 +69,32 @@ def pick_dtype(device: str, wanted: str = "auto") -> torch.dtype:
 @dataclass
 class _Loaded:
     """One model in memory, its derived pipelines, and the slots that bound how many renders
-    run on its device at once (one, unless configured)."""
+    run on its device at once (``renders``: one, unless configured)."""
 
     text: Any
     native: int
     multiple: int
-    slots: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(1))
+    renders: int = 1
     _derive_lock: threading.Lock = field(default_factory=threading.Lock)
+    _whole_lock: threading.Lock = field(default_factory=threading.Lock)
     _img2img: Any = None
     _inpaint: Any = None
+
+    def __post_init__(self) -> None:
+        self.slots = threading.Semaphore(self.renders)
+
+    @contextmanager
+    def turn(self, whole: bool = False) -> Iterator[None]:
+        """Hold one render slot, or every slot for a render that changes the shared modules."""
+        count = self.renders if whole else 1
+        with self._whole_lock if whole else nullcontext():
+            for _ in range(count):
+                self.slots.acquire()
+        try:
+            yield
+        finally:
+            for _ in range(count):
+                self.slots.release()
 
     def img2img(self) -> Any:
         with self._derive_lock:
@@ -92,6 +111,32 @@ class _Loaded:
             return self._inpaint
 
 
+@contextmanager
+def seamless(pipe: Any) -> Iterator[None]:
+    """``--tile``: circular padding in every convolution of the UNet and the VAE while the
+    render runs, so the picture wraps around at its edges and copies of it tile seamlessly.
+
+    The modules are shared by every pipeline of the model, so the caller holds every render
+    slot meanwhile. Works for UNet models (SD, SDXL); transformer models keep their padding.
+    """
+    parts = [getattr(pipe, name, None) for name in ("unet", "vae")]
+    convs = [
+        module
+        for part in parts
+        if part is not None
+        for module in part.modules()
+        if isinstance(module, torch.nn.Conv2d)
+    ]
+    before = [conv.padding_mode for conv in convs]
+    for conv in convs:
+        conv.padding_mode = "circular"
+    try:
+        yield
+    finally:
+        for conv, mode in zip(convs, before, strict=True):
+            conv.padding_mode = mode
+
+
 def own_scheduler(pipe: Any) -> Any:
     """The same pipeline (same weights, no copy) with a scheduler of its own.
 
@@ -104,7 +149,9 @@ def own_scheduler(pipe: Any) -> Any:
     return twin
 
 
-def _load(model: str, device: str, dtype: torch.dtype, local_files_only: bool) -> _Loaded:
+def _load(
+    model: str, device: str, dtype: torch.dtype, local_files_only: bool, renders: int
+) -> _Loaded:
     load = DiffusionPipeline.from_pretrained
     pipe = load(model, dtype=dtype, local_files_only=local_files_only)  # type: ignore[no-untyped-call]
     pipe.to(device)
@@ -113,7 +160,7 @@ def _load(model: str, device: str, dtype: torch.dtype, local_files_only: bool) -
     blocks = len(pipe.unet.config.block_out_channels)
     native = int(pipe.unet.config.sample_size) * scale
     # Pipelines check multiples of 8; the UNet halves the latent (blocks - 1) times.
-    return _Loaded(pipe, native=native, multiple=max(8, scale * 2 ** (blocks - 1)))
+    return _Loaded(pipe, native, max(8, scale * 2 ** (blocks - 1)), renders)
 
 
 #: What ``--niji`` adds to the prompt: no anime model is assumed, so the words ask for the look.
@@ -176,8 +223,13 @@ class DiffusersEngine:
         key = (self.model, self.device, self.dtype, self.local_files_only, self.concurrent_renders)
         with _LOAD_LOCK:
             if key not in _LOADED:
-                loaded = _load(self.model, self.device, self.dtype, self.local_files_only)
-                loaded.slots = threading.Semaphore(self.concurrent_renders)
+                loaded = _load(
+                    self.model,
+                    self.device,
+                    self.dtype,
+                    self.local_files_only,
+                    self.concurrent_renders,
+                )
                 if self.warmup:
                     side = loaded.multiple
                     loaded.text(prompt="", height=side, width=side, num_inference_steps=1)
@@ -245,9 +297,13 @@ class DiffusersEngine:
 
     def refine(self, source: Picture, spec: Spec, strength: float, progress: ProgressFn) -> Picture:
         """A light image-to-image pass at the picture's own size, for any size: overlapping
-        tiles at the model's native side, ``REFINE_BATCH`` per call, feathered together."""
+        tiles at the model's native side, ``REFINE_BATCH`` per call, feathered together.
+
+        Tiles never wrap around (``--tile`` is off here): a tile is a piece, not the picture.
+        """
         image = source.image.convert("RGB")
         loaded = self.loaded()
+        piece = replace(spec, tile=False)
         side = self.max_side or loaded.native
         boxes = tile_boxes(image.size, side, overlap=side // 4)
         tile_w, tile_h = boxes[0][2] - boxes[0][0], boxes[0][3] - boxes[0][1]
@@ -261,7 +317,7 @@ class DiffusersEngine:
             crops = [image.crop(box).resize(run_size, Image.Resampling.LANCZOS) for box in batch]
             drawn = self._run(
                 loaded.img2img(),
-                spec,
+                piece,
                 [spec.seed + first + n for n in range(len(batch))],
                 partial(_part, progress, done, len(batches)),
                 _steps_for(self.steps, strength),
@@ -328,7 +384,8 @@ class DiffusersEngine:
             progress((step + 1) / max(1, int(getattr(pipe, "num_timesteps", steps) or steps)))
             return kwargs
 
-        with self.loaded().slots:
+        loaded = self.loaded()
+        with loaded.turn(whole=spec.tile), seamless(pipe) if spec.tile else nullcontext():
             if self.concurrent_renders > 1:
                 pipe = own_scheduler(pipe)
             started = time.perf_counter()
