@@ -117,6 +117,8 @@ def test_inpaint_outpaint_and_pan_work_on_an_upscale(client, auth, upscale):
         ({"zoom_ratio": "2"}, "outpaint-2"),
         ({"zoom_ratio": 2.0}, "outpaint-2"),
         ({"zoom_ratio": "1.5"}, "outpaint-1.5"),
+        ({"zoom_ratio": 1.25}, "outpaint-1.25"),
+        ({"zoom_ratio": "1.75"}, "outpaint-1.75"),
     ]
     for body, kind in queued:
         task_id = submit(client, auth, "/outpaint", parent_task_id=upscale, **body)
@@ -139,13 +141,13 @@ def test_a_bad_mask_is_a_400_and_costs_nothing(client, auth, upscale):
     assert credits(client, auth) == before
 
 
-def test_other_zoom_ratios_are_a_clear_400(client, auth):
-    for ratio in [1, 1.2, 1.75, 3, "(1,2]", "", None, True]:
+def test_zoom_ratios_outside_one_to_two_are_a_clear_400(client, auth):
+    for ratio in [1, 0.5, 2.01, 3, "(1,2]", "{1, 2}", "", None, True, "nan"]:
         body = {"parent_task_id": UNKNOWN, "zoom_ratio": ratio}
         response = client.post("/outpaint", json=body, headers=auth)
         error = refused(response, 400, "INVALID_REQUEST")
         assert error["errors"][0]["path"] == "zoom_ratio"
-        assert ratio is None or "1.5 or 2" in error["message"], ratio
+        assert ratio is None or "over 1 and at most 2" in error["message"], ratio
 
 
 def test_outpaint_with_aspect_ratio_is_unsupported_and_free(client, auth):

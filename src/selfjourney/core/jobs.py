@@ -110,7 +110,7 @@ class Act:
     #: 1-4: a grid image, for upsample and variation; also for outpaint, pan and upscale on a
     #: grid parent (the Pro API's one step "upsample, then act")
     index: int | None = None
-    zoom_ratio: float | None = None  #: in (1, 2] for outpaint (v1 and v2 send 1.5 or 2)
+    zoom_ratio: float | None = None  #: in (1, 2] for outpaint (v2 sends 1.5 or 2)
     direction: Direction | None = None  #: for pan
     prompt: str | None = None  #: optional new prompt for inpaint and reroll
     factor: int | None = None  #: 2 or 4 for upscale

@@ -17,7 +17,6 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 #: Printable ASCII: the secret travels back in an HTTP header, so no CR/LF or control bytes.
 _HEADER_SAFE = r"^[\x20-\x7e]+$"
-ZOOM_RATIOS = (1.5, 2.0)
 
 
 def _absolute_url(value: str) -> str:
@@ -55,22 +54,12 @@ def _number(value: Any) -> float | None:
     return None
 
 
-def _zoom_ratio(value: Any) -> float:
-    """1.5 or 2, as a number or a numeric string; v1's custom zooms are refused clearly."""
-    number = _number(value)
-    if number is not None and number in ZOOM_RATIOS:
-        return number
-    raise ValueError(
-        "must be 1.5 or 2: this server zooms out by those two ratios only "
-        "(custom zoom values in (1, 2] and 1 are not supported)"
-    )
+def _zoom_out(value: Any) -> float:
+    """A zoom out ratio (``/outpaint``'s ``zoom_ratio``, the Pro zoom's ``type``): 1.5, 2 or
+    any number in (1, 2], as a number or a numeric string.
 
-
-def _pro_zoom(value: Any) -> float:
-    """The Pro ``type`` of a zoom: "1.5", "2" or any number in (1, 2], as a string or number.
-
-    The SDK's docstring writes ``'{1, 2}'`` for "a value between 1 and 2"; ``'1'`` (no zoom
-    out at all) and anything else are refused.
+    The docs list ``1.5 | 2 | (1,2] | 1`` and the SDK's docstring writes ``'{1, 2}'`` for "a
+    value between 1 and 2"; ``1`` (no zoom out at all) and anything else are refused.
     """
     number = _number(value)
     if number is not None and 1 < number <= 2:
@@ -100,16 +89,9 @@ GridIndex = Annotated[
         }
     ),
 ]
-ZoomRatio = Annotated[
+ZoomOut = Annotated[
     float,
-    BeforeValidator(_zoom_ratio),
-    WithJsonSchema(
-        {"anyOf": [{"type": "number", "enum": [1.5, 2]}, {"type": "string", "enum": ["1.5", "2"]}]}
-    ),
-]
-ProZoom = Annotated[
-    float,
-    BeforeValidator(_pro_zoom),
+    BeforeValidator(_zoom_out),
     WithJsonSchema(
         {
             "anyOf": [
@@ -163,7 +145,7 @@ class InpaintRequest(ParentRequest):
 
 
 class OutpaintRequest(ParentRequest):
-    zoom_ratio: ZoomRatio
+    zoom_ratio: ZoomOut
     aspect_ratio: Annotated[str, Field(max_length=16)] | None = None
     prompt: Prompt | None = None
 
@@ -211,7 +193,7 @@ class ProPanRequest(IndexedRequest):
 class ProZoomRequest(IndexedRequest):
     """POST /pro/midjourney/zoom: zoom out of one grid image by ``type``."""
 
-    type: ProZoom
+    type: ZoomOut
 
 
 class SeedRequest(HookedRequest):

@@ -84,7 +84,7 @@ async def inpaint(
 
 
 @router.post(
-    "/outpaint", summary="Zoom out of an upscale (1.5 or 2)", responses=SUBMIT | _UNSUPPORTED
+    "/outpaint", summary="Zoom out of an upscale by (1, 2]", responses=SUBMIT | _UNSUPPORTED
 )
 async def outpaint(
     body: m.OutpaintRequest, account: AuthorizationAccount, service: ServiceDep
