@@ -6,6 +6,9 @@ tasks left queued are never rendered (the test app has no worker threads).
 
 from __future__ import annotations
 
+import numpy as np
+import pytest
+
 from tests.apiframe_v1.flows import credits, done, fetch, mask_b64, pixels, refused, submit
 from tests.flows import download, drain
 
@@ -150,14 +153,47 @@ def test_zoom_ratios_outside_one_to_two_are_a_clear_400(client, auth):
         assert ratio is None or "over 1 and at most 2" in error["message"], ratio
 
 
-def test_outpaint_with_aspect_ratio_is_unsupported_and_free(client, auth):
-    response = client.post(
-        "/outpaint",
-        json={"parent_task_id": UNKNOWN, "zoom_ratio": 2, "aspect_ratio": "16:9"},
-        headers=auth,
+@pytest.mark.parametrize(
+    ("zoom", "shape", "expected"),
+    [(1, "2:1", (1448, 728)), (1.5, "2:1", (1448, 728)), (2, "1:2", (728, 1448))],
+)
+def test_outpaint_with_aspect_ratio_is_a_custom_zoom_to_that_shape(
+    client, auth, upscale, zoom, shape, expected
+):
+    """The square upscale, zoomed out, centred in a frame of the new shape that keeps its
+    pixel count (1024² at 2:1 is about 1448x724)."""
+    source = download(client, fetch(client, auth, upscale)["image_url"])
+    before = credits(client, auth)
+    task_id = submit(
+        client, auth, "/outpaint", parent_task_id=upscale, zoom_ratio=zoom, aspect_ratio=shape
     )
-    assert "aspect_ratio" in refused(response, 501, "NOT_IMPLEMENTED")["message"]
-    assert credits(client, auth) == 1000
+    assert credits(client, auth) == before - 16
+    task = done(client, auth, task_id)
+    assert task["task_type"] == f"outpaint-{zoom:g}"
+    image = download(client, task["image_urls"][0]).convert("RGB")
+    assert image.size == expected
+    # The frame is the zoomed-out square widened (or heightened) to the shape, in source
+    # pixels; the source sits in its middle.
+    frame_w, frame_h = (2048 * zoom, 1024 * zoom) if shape == "2:1" else (1024 * zoom, 2048 * zoom)
+    per_pixel = image.width / frame_w
+    left, top = (frame_w - 1024) / 2 * per_pixel, (frame_h - 1024) / 2 * per_pixel
+    inner = image.crop(
+        (round(left), round(top), round(left + 1024 * per_pixel), round(top + 1024 * per_pixel))
+    )
+    small = (64, 64)
+    diff = np.abs(
+        np.asarray(inner.resize(small), np.int16)
+        - np.asarray(source.convert("RGB").resize(small), np.int16)
+    )
+    assert diff.mean() < 6, diff.mean()
+
+
+def test_zoom_ratio_1_without_a_new_shape_is_a_clear_400(client, auth, upscale):
+    for body in ({"zoom_ratio": 1}, {"zoom_ratio": "1", "aspect_ratio": "9:1"}):
+        response = client.post("/outpaint", json={"parent_task_id": upscale, **body}, headers=auth)
+        error = refused(response, 400, "INVALID_REQUEST")
+        assert error["errors"][0]["path"] in ("zoom_ratio", "aspect_ratio")
+    assert credits(client, auth) == 1000 - 16 - 4
 
 
 def test_pan_needs_a_direction(client, auth):

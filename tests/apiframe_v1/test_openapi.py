@@ -1,8 +1,7 @@
 """Schemathesis against the v1 operations of our own ``/openapi.json``, driven in-process.
 
-Positive and negative cases for every v1 path, the Pro ones too: no 5xx (except the 501 that
-/outpaint's ``aspect_ratio`` declares), every response as documented,
-and every request the document calls invalid refused. The runtime is never started.
+Positive and negative cases for every v1 path, the Pro ones too: no 5xx, every response as
+documented, and every request the document calls invalid refused. The runtime is never started.
 """
 
 from __future__ import annotations
@@ -48,23 +47,11 @@ V1_PATHS = {
     "/pro/midjourney/generation/{generation_id}",
     "/pro/midjourney/account",
 }
-#: Operations whose documented answer to a valid request may be "not implemented here".
-UNSUPPORTED = {"/outpaint"}
-
 CONFIG = fuzz_config(max_examples=15)
 
 
-def no_undeclared_server_error(ctx: Any, response: Any, case: Any) -> bool | None:
-    """``not_a_server_error``, except a declared 501 with the v1 NOT_IMPLEMENTED code."""
-    if response.status_code == 501 and case.operation.path in UNSUPPORTED:
-        assert response.json()["code"] == "NOT_IMPLEMENTED"
-        return None
-    result: bool | None = not_a_server_error(ctx, response, case)
-    return result
-
-
 CHECKS = [
-    no_undeclared_server_error,
+    not_a_server_error,
     status_code_conformance,
     content_type_conformance,
     response_headers_conformance,

@@ -148,3 +148,23 @@ def test_transitions():
             check_transition("j", terminal, JobStatus.PROCESSING)
     with pytest.raises(InvalidTransition):
         check_transition("j", JobStatus.QUEUED, JobStatus.COMPLETED)
+
+
+def test_a_custom_zoom_frames_the_new_shape_around_the_zoomed_out_source():
+    # A square made 2:1 without zooming: as wide as needed, the source centred, same pixels.
+    box, size = zoom_frame(1024, 1024, 1.0, "2:1")
+    assert box == (-512, 0, 1536, 1024) and size == (1448, 728)
+    # A 16:9 made square at 1.5x: the zoomed-out 1536x864 box grown to 1536x1536.
+    box, size = zoom_frame(1344, 768, 1.5, "1:1")
+    assert box == (-336, -624, 1680, 1392) and size == (1016, 1016)
+    assert box[2] - box[0] == box[3] - box[1]
+
+
+def test_a_zoom_ratio_of_1_needs_a_new_shape_and_the_shape_must_be_valid():
+    check_zoom_ratio(1.0, "1:1")
+    with pytest.raises(InvalidInput, match="aspect_ratio for a new shape") as refused:
+        check_zoom_ratio(1.0)
+    assert refused.value.field == "zoom_ratio"
+    with pytest.raises(InvalidInput, match="1:3 to 3:1") as refused:
+        check_zoom_ratio(2.0, "5:1")
+    assert refused.value.field == "aspect_ratio"

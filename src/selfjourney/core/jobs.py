@@ -111,6 +111,8 @@ class Act:
     #: grid parent (the Pro API's one step "upsample, then act")
     index: int | None = None
     zoom_ratio: float | None = None  #: in (1, 2] for outpaint (v2 sends 1.5 or 2)
+    #: outpaint: a new shape ``W:H`` (a custom zoom; with ratio 1 only the shape changes)
+    aspect_ratio: str | None = None
     direction: Direction | None = None  #: for pan
     prompt: str | None = None  #: optional new prompt for inpaint and reroll
     factor: int | None = None  #: 2 or 4 for upscale

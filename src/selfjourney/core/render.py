@@ -67,7 +67,8 @@ def render_grid(
     if kind is JobKind.PAN:
         box, size = pan_frame(width, height, Direction(job.params["direction"]))
     elif kind is JobKind.OUTPAINT:
-        box, size = zoom_frame(width, height, float(job.params["zoom_ratio"]))
+        ratio, shape = float(job.params["zoom_ratio"]), job.params.get("aspect_ratio")
+        box, size = zoom_frame(width, height, ratio, shape)
     else:
         raise ValueError(f"{kind} does not render a grid")
     spec = spec_for(job, size[0], size[1])

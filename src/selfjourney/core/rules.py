@@ -6,7 +6,7 @@ import math
 
 from selfjourney.core.errors import ActionUnavailable, InvalidInput, InvalidParent
 from selfjourney.core.jobs import Direction, Job, JobKind, JobStatus
-from selfjourney.core.sizes import floor_8, multiple_of_8
+from selfjourney.core.sizes import floor_8, multiple_of_8, parse_aspect_ratio
 
 #: Pan stops growing a picture past this many pixels (it is scaled down to fit).
 MAX_PIXELS = 2048 * 2048
@@ -100,10 +100,20 @@ def check_strength(action: JobKind, strength: str | None) -> None:
         )
 
 
-def check_zoom_ratio(ratio: float | None) -> None:
-    """A zoom out shows more, up to twice as much: a ratio in (1, 2]."""
-    if ratio is not None and not 1 < ratio <= 2:
-        raise InvalidInput(f"zoom ratio must be over 1 and at most 2, not {ratio:g}", "zoom_ratio")
+def check_zoom_ratio(ratio: float | None, aspect_ratio: str | None = None) -> None:
+    """A zoom out shows more, up to twice as much: a ratio in (1, 2]; or 1 with a new shape
+    (``aspect_ratio``), which only widens or heightens the picture."""
+    if aspect_ratio is not None:
+        parse_aspect_ratio(aspect_ratio)
+    if ratio is None or 1 < ratio <= 2 or (ratio == 1 and aspect_ratio is not None):
+        return
+    if ratio == 1:
+        raise InvalidInput(
+            "a zoom ratio of 1 zooms out nothing: give aspect_ratio for a new shape "
+            "(e.g. 1:1 to make it square), or a ratio over 1 and at most 2",
+            "zoom_ratio",
+        )
+    raise InvalidInput(f"zoom ratio must be over 1 and at most 2, not {ratio:g}", "zoom_ratio")
 
 
 def check_upscale_options(factor: int | None, mode: str | None) -> None:
@@ -152,12 +162,27 @@ def pan_frame(
 
 
 def zoom_frame(
-    width: int, height: int, ratio: float
+    width: int, height: int, ratio: float, aspect_ratio: str | None = None
 ) -> tuple[tuple[int, int, int, int], tuple[int, int]]:
-    """Box and output size of a zoom out: the same size, showing ``ratio`` times more."""
-    pad_x = round(width * (ratio - 1) / 2)
-    pad_y = round(height * (ratio - 1) / 2)
-    return (-pad_x, -pad_y, width + pad_x, height + pad_y), (width, height)
+    """Box and output size of a zoom out: the same size, showing ``ratio`` times more.
+
+    With ``aspect_ratio`` (a custom zoom) the box is the smallest of that shape around the
+    zoomed-out one, centred on the source, and the output keeps the source's pixel count.
+    """
+    if aspect_ratio is None:
+        pad_x = round(width * (ratio - 1) / 2)
+        pad_y = round(height * (ratio - 1) / 2)
+        return (-pad_x, -pad_y, width + pad_x, height + pad_y), (width, height)
+    w, h = parse_aspect_ratio(aspect_ratio)
+    box_w, box_h = width * ratio, height * ratio
+    if box_w / box_h < w / h:
+        box_w = box_h * w / h
+    else:
+        box_h = box_w * h / w
+    left, top = -round((box_w - width) / 2), -round((box_h - height) / 2)
+    box = (left, top, left + round(box_w), top + round(box_h))
+    scale = math.sqrt(width * height / (box_w * box_h))
+    return box, (multiple_of_8(box_w * scale), multiple_of_8(box_h * scale))
 
 
 def check_upscale_image(width: int, height: int, factor: int) -> None:

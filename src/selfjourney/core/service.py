@@ -129,7 +129,7 @@ class Service:
         parent = self.store.jobs.get_owned(account.id, command.parent_id)
         check_parent(parent, command.action, command.index)
         check_strength(command.action, command.strength)
-        check_zoom_ratio(command.zoom_ratio)
+        check_zoom_ratio(command.zoom_ratio, command.aspect_ratio)
         if command.action is JobKind.UPSCALE:
             assert parent.result is not None
             check_upscale(parent.result.width, parent.result.height, command.factor, command.mode)
@@ -333,24 +333,19 @@ def _source(parent: Job, command: Act) -> dict[str, Any]:
     }
 
 
+#: The action's own fields kept in the job's params (when set): what the render reads back.
+_ACTION_FIELDS = (
+    *("index", "zoom_ratio", "aspect_ratio", "prompt", "factor", "mode", "strength"),
+    *("watermark", "priority"),
+)
+
+
 def _action_params(command: Act) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    if command.index is not None:
-        params["index"] = command.index
-    if command.zoom_ratio is not None:
-        params["zoom_ratio"] = command.zoom_ratio
+    params: dict[str, Any] = {
+        name: getattr(command, name)
+        for name in _ACTION_FIELDS
+        if getattr(command, name) not in (None, "", 0)
+    }
     if command.direction is not None:
         params["direction"] = command.direction.value
-    if command.prompt:
-        params["prompt"] = command.prompt
-    if command.factor is not None:
-        params["factor"] = command.factor
-    if command.mode is not None:
-        params["mode"] = command.mode
-    if command.strength is not None:
-        params["strength"] = command.strength
-    if command.watermark:
-        params["watermark"] = command.watermark
-    if command.priority:
-        params["priority"] = command.priority
     return params

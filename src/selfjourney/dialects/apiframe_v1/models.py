@@ -89,6 +89,34 @@ GridIndex = Annotated[
         }
     ),
 ]
+
+
+def _outpaint_zoom(value: Any) -> float:
+    """``/outpaint``'s ``zoom_ratio``: as the Pro zoom, plus 1 (checked with aspect_ratio)."""
+    number = _number(value)
+    if number == 1:
+        return 1.0
+    try:
+        return _zoom_out(value)
+    except ValueError:
+        raise ValueError(
+            "must be 1.5, 2 or a number over 1 and at most 2 (e.g. 1.25), as a number or a "
+            "string; or 1 with an aspect_ratio (a change of shape only)"
+        ) from None
+
+
+OutpaintZoom = Annotated[
+    float,
+    BeforeValidator(_outpaint_zoom),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 1, "maximum": 2},
+                {"type": "string", "examples": ["1.5", "2", "1"]},
+            ]
+        }
+    ),
+]
 ZoomOut = Annotated[
     float,
     BeforeValidator(_zoom_out),
@@ -145,7 +173,9 @@ class InpaintRequest(ParentRequest):
 
 
 class OutpaintRequest(ParentRequest):
-    zoom_ratio: ZoomOut
+    """POST /outpaint: zoom out by ``zoom_ratio``; ``aspect_ratio`` changes the shape too."""
+
+    zoom_ratio: OutpaintZoom
     aspect_ratio: Annotated[str, Field(max_length=16)] | None = None
     prompt: Prompt | None = None
 

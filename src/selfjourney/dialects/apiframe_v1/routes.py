@@ -36,9 +36,6 @@ SUBMIT: dict[int | str, dict[str, Any]] = {
     402: {"model": m.InsufficientCreditsResponse, "description": "Not enough credits"},
     409: {"model": _E, "description": "The parent task cannot take this action now"},
 }
-_UNSUPPORTED: dict[int | str, dict[str, Any]] = {
-    501: {"model": _E, "description": "Not available on this server"}
-}
 
 
 async def submit_act(service: Service, account: Account, command: Act) -> m.TaskAccepted:
@@ -83,9 +80,7 @@ async def inpaint(
     return await submit_act(service, account, t.to_inpaint(body))
 
 
-@router.post(
-    "/outpaint", summary="Zoom out of an upscale by (1, 2]", responses=SUBMIT | _UNSUPPORTED
-)
+@router.post("/outpaint", summary="Zoom out of an upscale, or change its shape", responses=SUBMIT)
 async def outpaint(
     body: m.OutpaintRequest, account: AuthorizationAccount, service: ServiceDep
 ) -> m.TaskAccepted:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from selfjourney.core.errors import InvalidInput, Unsupported
+from selfjourney.core.errors import InvalidInput
 from selfjourney.core.jobs import Act, Direction, Imagine, JobKind, UpscaleImage, Webhook
+from selfjourney.core.rules import check_zoom_ratio
 from selfjourney.dialects.apiframe_v1.models import (
     HookedRequest,
     ImagineRequest,
@@ -86,13 +87,15 @@ def to_inpaint(body: InpaintRequest) -> Act:
 
 
 def to_outpaint(body: OutpaintRequest) -> Act:
-    if body.aspect_ratio is not None:
-        raise Unsupported(
-            "aspect_ratio on /outpaint (a zoom out that changes the shape) is not supported "
-            "by this server: zoom out keeps the parent's aspect ratio; leave aspect_ratio out",
-            "outpaint.aspect_ratio",
-        )
-    return _act(body, JobKind.OUTPAINT, zoom_ratio=body.zoom_ratio, prompt=body.prompt)
+    """Zoom out; with ``aspect_ratio`` a custom zoom to that shape (``zoom_ratio`` 1 too)."""
+    check_zoom_ratio(body.zoom_ratio, body.aspect_ratio)  # before the parent is looked up
+    return _act(
+        body,
+        JobKind.OUTPAINT,
+        zoom_ratio=body.zoom_ratio,
+        aspect_ratio=body.aspect_ratio,
+        prompt=body.prompt,
+    )
 
 
 def to_pan(body: PanRequest) -> Act:
