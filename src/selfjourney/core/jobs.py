@@ -75,7 +75,8 @@ class Webhook:
 
 @dataclass(frozen=True)
 class References:
-    """Images by URL that guide a render: "image" (img2img), "style" or "omni" reference."""
+    """Images by URL that guide a render: "image" (img2img), "style" or "omni" reference, or
+    "blend" (Midjourney's /blend: 2-5 images mixed into one picture, no prompt needed)."""
 
     urls: tuple[str, ...]
     mode: str = "image"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from PIL import Image
+import numpy as np
+from PIL import Image, ImageOps
 
 from selfjourney.core.jobs import Direction, Job, JobKind
 from selfjourney.core.rules import pan_frame, zoom_frame
@@ -34,6 +35,18 @@ def spec_for(job: Job, width: int, height: int, references: tuple[Reference, ...
         niji=bool(params.get("niji", False)),
         references=references,
     )
+
+
+def blend_references(images: list[Image.Image], size: tuple[int, int]) -> tuple[Reference, ...]:
+    """What a /blend asks of the engine: the images' average, fitted to the picture, as its
+    layout ("image" at 0.7), and each image's colours as a style, the weight shared."""
+    fitted = [
+        np.asarray(ImageOps.fit(image.convert("RGB"), size, Image.Resampling.BILINEAR), np.float32)
+        for image in images
+    ]
+    mean = Image.fromarray(np.clip(sum(fitted) / len(fitted) + 0.5, 0, 255).astype(np.uint8))
+    styles = tuple(Reference(image, "style", 1 / len(images)) for image in images)
+    return (Reference(mean, "image", 0.7), *styles)
 
 
 def grid_kind(job: Job) -> JobKind:

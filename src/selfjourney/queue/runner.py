@@ -17,8 +17,9 @@ from PIL import Image
 
 from selfjourney.core.errors import InvalidInput, Retry
 from selfjourney.core.jobs import Job, JobKind, JobStatus, Result
-from selfjourney.core.render import compose_grid, refine_upscale, render_grid
+from selfjourney.core.render import blend_references, compose_grid, refine_upscale, render_grid
 from selfjourney.core.rules import check_upscale_image
+from selfjourney.core.sizes import grid_image_size
 from selfjourney.core.watermark import apply_watermark
 from selfjourney.engines.base import Engine, Picture, Reference
 from selfjourney.engines.upscale import Lanczos, Upscaler
@@ -109,7 +110,10 @@ class JobRunner:
         if self.fetch is None:
             raise FetchError("this server cannot download reference images")
         mode, weight = str(wanted["mode"]), float(wanted["weight"])
-        return tuple(Reference(self.fetch(url), mode, weight) for url in wanted["urls"])
+        images = [self.fetch(url) for url in wanted["urls"]]
+        if mode == "blend":
+            return blend_references(images, grid_image_size(job.params.get("aspect_ratio", "1:1")))
+        return tuple(Reference(image, mode, weight) for image in images)
 
     def _upsample(self, job: Job) -> Result:
         """U1-U4: the grid image itself, byte for byte, as a standalone image."""

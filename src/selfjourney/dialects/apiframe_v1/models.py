@@ -153,6 +153,13 @@ class ImagineRequest(HookedRequest):
     aspect_ratio: Annotated[str, Field(max_length=16, examples=["16:9"])] | None = None
 
 
+class BlendRequest(HookedRequest):
+    """POST /blend: 2-5 images mixed into a new grid; ``dimension`` is its shape."""
+
+    image_urls: Annotated[list[WebhookUrl], Field(min_length=2, max_length=5)]
+    dimension: Literal["square", "portrait", "landscape"] | None = None
+
+
 class ParentRequest(HookedRequest):
     parent_task_id: TaskId
 

@@ -24,8 +24,8 @@ STATUSES: dict[JobStatus, TaskStatus] = {
 
 
 def task_type(job: Job) -> str:
-    """``imagine``, ``upscale#2``, ``variations``, ``vary-subtle``, ``reroll``, ``inpaint``,
-    ``outpaint-1.5``, ``pan-left``..."""
+    """``imagine``, ``blend``, ``upscale#2``, ``variations``, ``vary-subtle``, ``reroll``,
+    ``inpaint``, ``outpaint-1.5``, ``pan-left``..."""
     params = job.params
     if job.kind is JobKind.UPSAMPLE:
         return f"upscale#{params.get('index', 1)}"
@@ -39,6 +39,8 @@ def task_type(job: Job) -> str:
         return f"outpaint-{int(ratio) if ratio.is_integer() else ratio}"
     if job.kind is JobKind.PAN:
         return f"pan-{params.get('direction', 'up')}"
+    if (params.get("references") or {}).get("mode") == "blend":
+        return "blend"
     return job.kind.value  # imagine, inpaint, reroll
 
 

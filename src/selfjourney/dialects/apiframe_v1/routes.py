@@ -52,6 +52,14 @@ async def imagine(
     return m.TaskAccepted(task_id=job.id)
 
 
+@router.post("/blend", summary="A new 2x2 grid mixing 2-5 images", responses=SUBMIT)
+async def blend(
+    body: m.BlendRequest, account: AuthorizationAccount, service: ServiceDep
+) -> m.TaskAccepted:
+    job, _ = await run_in_threadpool(service.imagine, account, t.to_blend(body))
+    return m.TaskAccepted(task_id=job.id)
+
+
 @router.post("/upscale-1x", summary="One grid image on its own (U1-U4)", responses=SUBMIT)
 async def upscale_1x(
     body: m.IndexedRequest, account: AuthorizationAccount, service: ServiceDep

@@ -5,9 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from selfjourney.core.errors import InvalidInput
-from selfjourney.core.jobs import Act, Direction, Imagine, JobKind, UpscaleImage, Webhook
+from selfjourney.core.jobs import (
+    Act,
+    Direction,
+    Imagine,
+    JobKind,
+    References,
+    UpscaleImage,
+    Webhook,
+)
 from selfjourney.core.rules import check_zoom_ratio
 from selfjourney.dialects.apiframe_v1.models import (
+    BlendRequest,
     HookedRequest,
     ImagineRequest,
     IndexedRequest,
@@ -53,6 +62,23 @@ def to_imagine(body: ImagineRequest) -> Imagine:
     return Imagine(
         prompt=body.prompt,
         aspect_ratio=body.aspect_ratio,
+        webhook=webhook(body),
+        input=_input(body),
+        dialect=DIALECT,
+    )
+
+
+#: Midjourney's /blend shapes.
+BLEND_SHAPES = {"square": "1:1", "portrait": "2:3", "landscape": "3:2"}
+
+
+def to_blend(body: BlendRequest) -> Imagine:
+    """A grid from the images alone (no prompt): their average is the layout, their colours
+    the palette (``core.render.blend_references``)."""
+    return Imagine(
+        prompt="",
+        aspect_ratio=BLEND_SHAPES[body.dimension or "square"],
+        references=References(tuple(body.image_urls), "blend", 1.0),
         webhook=webhook(body),
         input=_input(body),
         dialect=DIALECT,

@@ -27,6 +27,7 @@ _IMAGINE_TYPES = {
     "image": "mj_img2img",
     "style": "mj_style_reference",
     "omni": "mj_omni_reference",
+    "blend": "mj_img2img",  # an Apiframe v1 /blend: images guide it, midapi has no blend
 }
 #: ``taskType`` of the other job kinds. midapi has only upscale and vary; the rest are jobs
 #: made through another dialect, named in the same style.
