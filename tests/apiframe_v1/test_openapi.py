@@ -26,6 +26,7 @@ from tests.fuzzing import funded_app, fuzz_config, served_openapi, without_lifes
 
 V1_PATHS = {
     "/imagine",
+    "/blend",
     "/upscale-1x",
     "/variations",
     "/reroll",

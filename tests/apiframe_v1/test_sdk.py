@@ -19,10 +19,13 @@ from apiframe.exceptions import ApiframeError, AuthenticationError
 from PIL import Image
 
 from selfjourney.app import Runtime, build_runtime, create_app
+from selfjourney.core.sizes import grid_image_size
 from selfjourney.engines.base import Engine
 from tests.apiframe_v1.flows import pixels
 from tests.conftest import make_settings
 from tests.fakes import FailingEngine, SlowEngine
+from tests.midapi.files import FileServer
+from tests.midapi.steps import png
 from tests.server import ThreadedServer
 
 #: Seconds between the SDK's polls (its default is 3).
@@ -110,6 +113,16 @@ def test_the_readme_flow_runs_unchanged(served: Served):
     assert account["credits"] == 1000 - 16 - 4 - 16 - 16  # the server's cost table
     assert account["total_images"] == 4 + 1 + 4 + 4
     assert account["plan"] and "@" in account["email"]
+
+
+def test_blend_runs_unchanged(served: Served):
+    files = {"/red.png": png((230, 20, 20)), "/blue.png": png((20, 20, 230))}
+    with FileServer(files) as images, served.client() as client:
+        urls = [images.url("/red.png"), images.url("/blue.png")]
+        task = client.midjourney.blend({"image_urls": urls, "dimension": "landscape"})
+        result = client.tasks.wait_for(task["id"], interval=POLL)
+    assert result["status"] == "completed" and result["task_type"] == "blend"
+    assert [_image(url).size for url in result["image_urls"]] == [grid_image_size("3:2")] * 4
 
 
 def test_the_pro_api_runs_unchanged(tmp_path: Path):
