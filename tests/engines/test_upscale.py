@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -125,3 +127,20 @@ def test_the_vulkan_path_matches_the_cpu_path(photo):
     on_gpu = vulkan.upscale(small, 2)
     assert on_gpu.size == (128, 96)
     assert psnr(on_gpu, RealEsrgan(tile=64).upscale(small, 2)) > 35  # fp16 on the GPU
+
+
+def test_looking_for_vulkan_devices_keeps_ncnns_device_table_off_stderr():
+    """ncnn prints a capability table per device when it first looks; we log it instead."""
+    script = (
+        "import logging, sys, ncnn\n"
+        "logging.basicConfig(level=logging.INFO, format='%(message)s', stream=sys.stdout)\n"
+        "from selfjourney.engines.upscale import vulkan_devices\n"
+        "print(len(vulkan_devices(ncnn)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert done.stderr == ""
+    count = int(done.stdout.splitlines()[-1])
+    if count:
+        assert "Vulkan devices: " in done.stdout

@@ -20,10 +20,15 @@ Usage::
 
 from __future__ import annotations
 
+import contextlib
 import ctypes.util
 import importlib.util
 import logging
+import os
+import sys
+import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -103,10 +108,30 @@ def vulkan_devices(ncnn: Any) -> list[tuple[str, int]]:
     """
     if ctypes.util.find_library("vulkan") is None:
         return []
-    return [
-        (ncnn.get_gpu_info(n).device_name(), ncnn.get_gpu_info(n).type())
-        for n in range(ncnn.get_gpu_count())
+    with _native_stderr_to_log():  # ncnn prints each device's capability table
+        count = ncnn.get_gpu_count()
+    devices = [
+        (ncnn.get_gpu_info(n).device_name(), ncnn.get_gpu_info(n).type()) for n in range(count)
     ]
+    log.info("Vulkan devices: %s", ", ".join(name for name, _ in devices) or "none")
+    return devices
+
+
+@contextlib.contextmanager
+def _native_stderr_to_log() -> Iterator[None]:
+    """Send what native code writes to file descriptor 2 meanwhile to the debug log."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            for line in sink.read().decode(errors="replace").splitlines():
+                log.debug("ncnn: %s", line)
 
 
 class RealEsrgan:
