@@ -118,6 +118,11 @@ def _serve(settings: Settings, _args: argparse.Namespace) -> int:
     )
     app = create_app(settings)
     runtime = app.state.runtime
+    try:
+        runtime.engine.load()
+    except (OSError, ValueError, RuntimeError) as exc:  # a model that cannot load
+        what = f"model {settings.model!r}" if settings.engine == "diffusers" else "engine"
+        raise Misconfigured(f"cannot load the {settings.engine} {what}: {exc}") from exc
     engine = runtime.engine.name
     if settings.engine == "diffusers":
         engine += f" {settings.model} on {getattr(runtime.engine, 'device', settings.device)}"

@@ -14,7 +14,7 @@ if importlib.util.find_spec("torch") is None or importlib.util.find_spec("diffus
     pytest.skip("the diffusers extra is not installed", allow_module_level=True)
 
 from tests.engines.tiny_diffusers import save_tiny_pipeline
-from tests.live import LiveServer, create_key
+from tests.live import LiveServer, create_key, run_cli
 
 
 def test_serve_renders_with_the_engine_and_model_named_on_the_command_line(tmp_path: Path):
@@ -37,3 +37,17 @@ def test_serve_renders_with_the_engine_and_model_named_on_the_command_line(tmp_p
             first = client.get(job["result"]["images"][0])
     with Image.open(io.BytesIO(first.content)) as image:
         assert image.size == (64, 32)
+
+
+def test_a_model_that_cannot_load_stops_the_server_at_start(tmp_path: Path):
+    missing = tmp_path / "no-such-model"
+    done = run_cli(
+        *("serve", "--engine", "diffusers", "--model", missing, "--device", "cpu"),
+        *("--data-dir", tmp_path / "data"),
+        cwd=tmp_path,
+        env={"SELFJOURNEY_LOCAL_FILES_ONLY": "1"},
+        check=False,
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    last = done.stderr.splitlines()[-1]
+    assert last.startswith(f"error: cannot load the diffusers model '{missing}'"), last

@@ -96,6 +96,11 @@ class Engine(Protocol):
 
     name: str
 
+    def load(self) -> None:
+        """Get ready now (weights in memory, warmed up): the first job is then not slow, and
+        a model that cannot load fails the server's start instead of every job."""
+        ...
+
     def generate(self, spec: Spec, count: int, progress: ProgressFn) -> list[Picture]:
         """Draw ``count`` different pictures for the spec (a 2x2 grid asks for 4)."""
         ...

@@ -236,6 +236,10 @@ class DiffusersEngine:
                 _LOADED[key] = loaded
             return _LOADED[key]
 
+    def load(self) -> None:
+        """Load and warm up the model now rather than on the first job."""
+        self.loaded()
+
     def size_for(self, width: int, height: int) -> tuple[int, int]:
         """What the model renders for a requested size (long side native or ``max_side``)."""
         loaded = self.loaded()

@@ -287,6 +287,9 @@ class ProceduralEngine:
     def __init__(self, threads: int = 2) -> None:
         self._threads = max(1, threads)
 
+    def load(self) -> None:
+        """Nothing to load: the pictures are computed."""
+
     def generate(self, spec: Spec, count: int, progress: ProgressFn) -> list[Picture]:
         """Draw ``count`` pictures of neighbouring seeds: same prompt look, new compositions."""
         if spec.width < 1 or spec.height < 1:
