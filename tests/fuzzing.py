@@ -11,9 +11,27 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from selfjourney.app import Runtime, build_runtime, create_app
 from tests.conftest import make_settings
+
+#: Every response checked: no server error, and everything as the document declares.
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+]
 
 
 def fuzz_config(max_examples: int) -> dict[str, Any]:

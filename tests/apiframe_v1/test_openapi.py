@@ -13,16 +13,8 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    negative_data_rejection,
-    response_headers_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
-from tests.fuzzing import funded_app, fuzz_config, served_openapi, without_lifespan
+from tests.fuzzing import CHECKS, funded_app, fuzz_config, served_openapi, without_lifespan
 
 V1_PATHS = {
     "/imagine",
@@ -49,16 +41,6 @@ V1_PATHS = {
     "/pro/midjourney/account",
 }
 CONFIG = fuzz_config(max_examples=15)
-
-
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_headers_conformance,
-    response_schema_conformance,
-    negative_data_rejection,
-]
 
 
 class OwnApp:

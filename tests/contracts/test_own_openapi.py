@@ -18,27 +18,11 @@ import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    negative_data_rejection,
-    response_headers_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
-from tests.fuzzing import funded_app, fuzz_config, served_openapi, without_lifespan
+from tests.fuzzing import CHECKS, funded_app, fuzz_config, served_openapi, without_lifespan
 
 VENDOR_CONTRACT = Path(__file__).parent / "apiframe-v2-openapi.json"
 
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_headers_conformance,
-    response_schema_conformance,
-    negative_data_rejection,
-]
 
 CONFIG = fuzz_config(max_examples=50)
 

@@ -39,17 +39,13 @@ import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    negative_data_rejection,
-    response_headers_conformance,
-    response_schema_conformance,
     status_code_conformance,
 )
 
 from selfjourney.app import Runtime, build_runtime, create_app
 from tests.conftest import make_settings
+from tests.fuzzing import CHECKS, fuzz_config, without_lifespan
 
 CONTRACT = Path(__file__).parent / "apiframe-v2-openapi.json"
 DOCUMENT: dict[str, Any] = json.loads(CONTRACT.read_text())
@@ -71,29 +67,9 @@ MUST_REACH: dict[str, frozenset[int]] = {
     JOB: frozenset({200}),
 }
 
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_headers_conformance,
-    response_schema_conformance,
-    negative_data_rejection,
-]
 
-CONFIG = schemathesis.Config.from_dict(
-    {
-        "seed": 20240601,
-        "generation": {
-            "mode": "all",
-            "max-examples": 50,
-            "deterministic": True,
-            "database": "none",
-            # The test sends the key on every case; missing and wrong keys have their own test.
-            "with-security-parameters": False,
-        },
-        "phases": {"stateful": {"enabled": False}},
-    }
-)
+# The test sends the key on every case; missing and wrong keys have their own test.
+CONFIG = schemathesis.Config.from_dict(fuzz_config(max_examples=50))
 schema = schemathesis.openapi.from_dict(DOCUMENT, config=CONFIG)
 
 #: Stand-ins the generator may put where a job id goes; ``_resolve`` swaps them for the ids of
@@ -111,7 +87,7 @@ class Api:
 
     def __init__(self, runtime: Runtime, key: str) -> None:
         self.runtime = runtime
-        self.app = _without_lifespan(create_app(runtime.settings, runtime))
+        self.app = without_lifespan(create_app(runtime.settings, runtime))
         self.headers = {"X-API-Key": key}
         #: Seeded job ids by placeholder name (see ``seeded``).
         self.jobs: dict[str, str] = {}
@@ -163,17 +139,6 @@ def _accepted(response: Any) -> str:
     assert response.status_code == 202, response.text
     job_id: str = response.json()["jobId"]
     return job_id
-
-
-def _without_lifespan(app: Any) -> Any:
-    """The app with its lifespan refused, so schemathesis does not start the runtime."""
-
-    async def asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            return  # an app that returns at once has no lifespan support (ASGI spec)
-        await app(scope, receive, send)
-
-    return asgi
 
 
 def _sometimes_seeded(context: schemathesis.HookContext, values: Any, label: str, key: str) -> Any:

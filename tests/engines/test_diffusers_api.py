@@ -7,9 +7,7 @@ the ~1 MP grid sizes down to 64 pixels to keep the CPU work small.
 
 from __future__ import annotations
 
-import base64
 import importlib.util
-import io
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +20,7 @@ if importlib.util.find_spec("torch") is None or importlib.util.find_spec("diffus
     pytest.skip("the diffusers extra is not installed", allow_module_level=True)
 
 from selfjourney.app import build_runtime, create_app
-from tests.apiframe_v1.flows import submit, submit_done
+from tests.apiframe_v1.flows import mask_b64, submit, submit_done
 from tests.conftest import make_settings
 from tests.engines.tiny_diffusers import save_tiny_pipeline
 from tests.flows import act, download, drain, finished, generate
@@ -58,14 +56,6 @@ def diffusers_client(
         yield client, {"X-API-Key": key}
 
 
-def _mask(size: tuple[int, int], box: tuple[int, int, int, int]) -> str:
-    mask = Image.new("L", size, 0)
-    mask.paste(255, box)
-    out = io.BytesIO()
-    mask.save(out, format="PNG")
-    return base64.b64encode(out.getvalue()).decode()
-
-
 def test_full_flow_on_the_tiny_model(diffusers_client):
     client, headers = diffusers_client
     grid = finished(client, headers, generate(client, headers, prompt="a lighthouse --ar 2:1"))
@@ -88,7 +78,7 @@ def test_full_flow_on_the_tiny_model(diffusers_client):
     assert ImageChops.difference(panned.crop((0, 0, 64, 32)), upsampled).getbbox() is None
 
     box = (16, 8, 48, 24)
-    job_id = act(client, headers, up["id"], action="inpaint", mask=_mask((64, 32), box))
+    job_id = act(client, headers, up["id"], action="inpaint", mask=mask_b64((64, 32), box))
     painted = np.asarray(download(client, finished(client, headers, job_id)["result"]["images"][0]))
     original = np.asarray(upsampled)
     outside = np.ones(original.shape[:2], dtype=bool)

@@ -24,19 +24,9 @@ from selfjourney.engines.palette import (
 )
 from selfjourney.engines.procedural import ProceduralEngine, Recipe
 from selfjourney.engines.scenes import PAINTERS
+from tests.engines.measure import Pixels, diff, pixels
 
 SIZE = 96
-Pixels = npt.NDArray[np.int32]
-
-
-def pixels(image: Image.Image) -> Pixels:
-    return np.asarray(image.convert("RGB"), dtype=np.int32)
-
-
-def diff(a: Image.Image | Pixels, b: Image.Image | Pixels) -> float:
-    pa = a if isinstance(a, np.ndarray) else pixels(a)
-    pb = b if isinstance(b, np.ndarray) else pixels(b)
-    return float(np.abs(pa - pb).mean())
 
 
 @pytest.fixture(scope="module")

@@ -13,19 +13,9 @@ from PIL import Image
 from selfjourney.engines.base import Frame, Picture, Spec, no_progress
 from selfjourney.engines.palette import read_prompt
 from selfjourney.engines.procedural import ProceduralEngine, Recipe
+from tests.engines.measure import diff, pixels
 
 SIZE = 128
-Pixels = npt.NDArray[np.int32]
-
-
-def pixels(image: Image.Image) -> Pixels:
-    return np.asarray(image.convert("RGB"), dtype=np.int32)
-
-
-def diff(a: Image.Image | Pixels, b: Image.Image | Pixels) -> float:
-    pa = a if isinstance(a, np.ndarray) else pixels(a)
-    pb = b if isinstance(b, np.ndarray) else pixels(b)
-    return float(np.abs(pa - pb).mean())
 
 
 @pytest.fixture(scope="module")

@@ -126,10 +126,11 @@ class Service:
         """Accept a follow-up on a parent job, after every rule has passed."""
         if idempotency and (replayed := self._replayed(account, idempotency)):
             return replayed, True
-        parent = self.store.jobs.get_owned(account.id, command.parent_id)
-        check_parent(parent, command.action, command.index)
+        # The command's own values first: a bad value is a 400 whatever the parent is.
         check_strength(command.action, command.strength)
         check_zoom_ratio(command.zoom_ratio, command.aspect_ratio)
+        parent = self.store.jobs.get_owned(account.id, command.parent_id)
+        check_parent(parent, command.action, command.index)
         if command.action is JobKind.UPSCALE:
             assert parent.result is not None
             check_upscale(parent.result.width, parent.result.height, command.factor, command.mode)

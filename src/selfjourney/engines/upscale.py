@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes.util
+import functools
 import importlib.util
 import logging
 import os
@@ -101,10 +102,12 @@ def pick_vulkan_device(device: str, devices: list[tuple[str, int]]) -> int | Non
 _CPU_DEVICE = 3
 
 
+@functools.cache
 def vulkan_devices(ncnn: Any) -> list[tuple[str, int]]:
     """The Vulkan devices ncnn sees: none when the Vulkan loader is missing.
 
     The loader is looked for first, so a machine without one gets no dlopen noise from ncnn.
+    Looked up once per process: every upscaler built later asks the same question.
     """
     if ctypes.util.find_library("vulkan") is None:
         return []

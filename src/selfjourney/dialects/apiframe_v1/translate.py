@@ -14,7 +14,6 @@ from selfjourney.core.jobs import (
     UpscaleImage,
     Webhook,
 )
-from selfjourney.core.rules import check_zoom_ratio
 from selfjourney.dialects.apiframe_v1.models import (
     BlendRequest,
     HookedRequest,
@@ -114,7 +113,6 @@ def to_inpaint(body: InpaintRequest) -> Act:
 
 def to_outpaint(body: OutpaintRequest) -> Act:
     """Zoom out; with ``aspect_ratio`` a custom zoom to that shape (``zoom_ratio`` 1 too)."""
-    check_zoom_ratio(body.zoom_ratio, body.aspect_ratio)  # before the parent is looked up
     return _act(
         body,
         JobKind.OUTPAINT,
