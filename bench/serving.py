@@ -43,15 +43,15 @@ def serve(app: FastAPI, sock: socket.socket) -> None:
 
 def serve_selfjourney(conn: Connection, data_dir: str, workers: int) -> None:
     """Child process: selfjourney on SQLite in ``data_dir``; sends (port, api key) back."""
-    from selfjourney.app import build_runtime, create_app
     from selfjourney.config import Settings
+    from selfjourney.embedded import build_embedded
 
     sock, port = listen()
     values: dict[str, Any] = {"data_dir": Path(data_dir), "workers": workers, "port": port}
     settings = Settings(**values, public_url=f"http://127.0.0.1:{port}")
-    runtime = build_runtime(settings)
+    runtime = build_embedded(settings)
     _, key = runtime.store.accounts.create("bench", CREDITS)
-    app = create_app(settings, runtime)
+    app = runtime.app()
     conn.send((port, key))
     conn.close()
     serve(app, sock)

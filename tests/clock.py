@@ -1,4 +1,4 @@
-"""A clock a test moves by hand, passed in through ``build_runtime(clock=...)``."""
+"""A clock a test moves by hand, passed in through ``build_embedded(clock=...)``."""
 
 from __future__ import annotations
 

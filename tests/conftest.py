@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from selfjourney.app import Runtime, build_runtime, create_app
 from selfjourney.config import Settings
+from selfjourney.embedded import Embedded, build_embedded
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "SELFJOURNEY_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -73,7 +73,7 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
         "data_dir": data_dir,
         "workers": 0,
         "public_url": "http://testserver",
-        "webhook_allow_private": True,
+        "allow_private_urls": True,
         "webhook_backoff": (0.05, 0.1),
         "webhook_max_attempts": 3,
         "webhook_timeout": 2.0,
@@ -89,18 +89,18 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def runtime(settings: Settings) -> Runtime:
-    return build_runtime(settings)
+def runtime(settings: Settings) -> Embedded:
+    return build_embedded(settings)
 
 
 @pytest.fixture
-def client(settings: Settings, runtime: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, runtime)) as test_client:
+def client(runtime: Embedded) -> Iterator[TestClient]:
+    with TestClient(runtime.app()) as test_client:
         yield test_client
 
 
 @pytest.fixture
-def api_key(runtime: Runtime) -> str:
+def api_key(runtime: Embedded) -> str:
     _, raw = runtime.store.accounts.create("test", credits=1000)
     return raw
 

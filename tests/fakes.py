@@ -1,11 +1,10 @@
-"""Engines that misbehave on purpose, passed in through ``build_runtime(engine=...)``."""
+"""Engines that misbehave on purpose, passed in through ``build_embedded(engine=...)``."""
 
 from __future__ import annotations
 
 import threading
 
-from selfjourney.core.errors import Retry
-from selfjourney.engines.base import Picture, ProgressFn, Spec
+from selfjourney.engines.base import Picture, ProgressFn, Retry, Spec
 from selfjourney.engines.procedural import ProceduralEngine
 
 

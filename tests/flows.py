@@ -8,12 +8,12 @@ from typing import Any
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from selfjourney.app import Runtime
+from selfjourney.embedded import Embedded
 
 
 def drain(client: TestClient) -> None:
     """Run every queued job now, in this thread (the test app has no worker threads)."""
-    runtime: Runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    runtime: Embedded = client.app.state.process  # type: ignore[attr-defined]
     runtime.queue.drain()
 
 

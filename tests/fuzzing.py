@@ -20,7 +20,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from selfjourney.app import Runtime, build_runtime, create_app
+from selfjourney.embedded import Embedded, build_embedded
 from tests.conftest import make_settings
 
 #: Every response checked: no server error, and everything as the document declares.
@@ -70,9 +70,9 @@ def _served_openapi() -> dict[str, Any]:
     """Built once, from a throwaway app."""
     with tempfile.TemporaryDirectory() as data_dir:
         settings = make_settings(Path(data_dir))
-        runtime = build_runtime(settings)
+        runtime = build_embedded(settings)
         try:
-            response = TestClient(create_app(settings, runtime)).get("/openapi.json")
+            response = TestClient(runtime.app()).get("/openapi.json")
         finally:
             runtime.stop()
     assert response.status_code == 200, response.text
@@ -81,12 +81,12 @@ def _served_openapi() -> dict[str, Any]:
 
 
 @contextmanager
-def funded_app(data_dir: Path, name: str) -> Iterator[tuple[Runtime, Any, str]]:
+def funded_app(data_dir: Path, name: str) -> Iterator[tuple[Embedded, Any, str]]:
     """A runtime, its app (lifespan never started: nothing renders) and a key with credits."""
-    settings = make_settings(data_dir, webhook_allow_private=False)
-    runtime = build_runtime(settings)
+    settings = make_settings(data_dir, allow_private_urls=False)
+    runtime = build_embedded(settings)
     _, key = runtime.store.accounts.create(name, credits=10**9)
     try:
-        yield runtime, create_app(settings, runtime), key
+        yield runtime, runtime.app(), key
     finally:
         runtime.stop()

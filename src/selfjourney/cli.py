@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from selfjourney.config import Misconfigured, Settings
-from selfjourney.core.errors import SelfjourneyError
+from selfjourney.domain.errors import SelfjourneyError
 from selfjourney.store import Store
 
 DEV_KEY_FILE = "dev-api-key"
@@ -111,23 +111,21 @@ def _store(settings: Settings) -> Store:
 def _serve(settings: Settings, _args: argparse.Namespace) -> int:
     import uvicorn
 
-    from selfjourney.app import create_app
+    from selfjourney.embedded import build_embedded
 
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )
-    app = create_app(settings)
-    runtime = app.state.runtime
+    embedded = build_embedded(settings)
+    workers = embedded.workers
     try:
-        runtime.engine.load()
+        workers.load()
     except (OSError, ValueError, RuntimeError) as exc:  # a model that cannot load
         what = f"model {settings.model!r}" if settings.engine == "diffusers" else "engine"
         raise Misconfigured(f"cannot load the {settings.engine} {what}: {exc}") from exc
-    engine = runtime.engine.name
-    if settings.engine == "diffusers":
-        engine += f" {settings.model} on {getattr(runtime.engine, 'device', settings.device)}"
-    print(f"engine {engine}, upscaler {runtime.runner.upscaler.name}", flush=True)
+    print(f"engine {workers.engine.describe()}, upscaler {workers.upscaler.name}", flush=True)
     print(f"selfjourney {settings.base_url}  (API docs: {settings.base_url}/docs)", flush=True)
+    app = embedded.app()
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
     return 0
 

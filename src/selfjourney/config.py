@@ -13,10 +13,10 @@ import logging
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from selfjourney.core.rules import DEFAULT_COSTS
+from selfjourney.domain.costs import DEFAULT_COSTS
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +88,18 @@ class Settings(BaseSettings):
     #: Days before a job's images are purged and it shows ``expired: true``; 0 keeps forever.
     retention_days: float = Field(90, ge=0)
 
-    #: Allow http:// and private/loopback webhook URLs: development and tests only.
-    webhook_allow_private: bool = False
+    #: Allow http:// and private/loopback addresses for every URL this server calls or
+    #: fetches: webhooks, callbacks, reference images, images to upscale. Development and
+    #: tests only. ``SELFJOURNEY_WEBHOOK_ALLOW_PRIVATE``, its old name, still works.
+    allow_private_urls: bool = Field(
+        False,
+        validation_alias=AliasChoices(
+            "allow_private_urls",
+            "SELFJOURNEY_ALLOW_PRIVATE_URLS",
+            "webhook_allow_private",
+            "SELFJOURNEY_WEBHOOK_ALLOW_PRIVATE",
+        ),
+    )
     webhook_timeout: float = Field(10.0, gt=0, le=120)
     webhook_max_attempts: int = Field(6, ge=1, le=50)
     #: Seconds before retry 1, 2, ...; the last repeats. Comma list in the env.
@@ -126,10 +136,10 @@ class Settings(BaseSettings):
     def _check_public_url(self) -> Settings:
         if self.public_url is not None and not self.public_url.startswith(("http://", "https://")):
             raise ValueError("public_url must start with http:// or https://")
-        if self.webhook_allow_private and not _is_loopback(self.host):
+        if self.allow_private_urls and not _is_loopback(self.host):
             log.warning(
-                "webhook_allow_private is on while listening on %s: any caller can make this "
-                "server POST to private addresses",
+                "allow_private_urls is on while listening on %s: any caller can make this "
+                "server call and fetch private addresses",
                 self.host,
             )
         return self
@@ -147,10 +157,6 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'selfjourney.db').resolve()}"
-
-    @property
-    def images_dir(self) -> Path:
-        return self.data_dir / "images"
 
 
 def _is_loopback(host: str) -> bool:

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageChops
 
-from selfjourney.app import Runtime
-from selfjourney.core.jobs import JobStatus
+from selfjourney.domain.status import JobStatus
+from selfjourney.embedded import Embedded
 from tests.flows import act, balance, download, drain, finished, generate
 
 
@@ -210,7 +210,7 @@ def test_unknown_parent_is_404(client, headers):
     assert response.status_code == 404 and response.json() == {"error": "Job not found"}
 
 
-def test_another_keys_parent_is_404_like_an_unknown_one(client, grid, runtime: Runtime):
+def test_another_keys_parent_is_404_like_an_unknown_one(client, grid, runtime: Embedded):
     _, other = runtime.store.accounts.create("other", credits=100)
     response = _post(
         client, {"X-API-Key": other}, {"parentJobId": grid["id"], "action": "upsample", "index": 1}
@@ -259,7 +259,7 @@ def test_parent_not_completed_is_409_naming_its_status(client, headers):
     assert balance(client, headers) == before
 
 
-def test_parent_failed_is_409(client, headers, runtime: Runtime):
+def test_parent_failed_is_409(client, headers, runtime: Embedded):
     job_id = generate(client, headers)
     job = runtime.store.jobs.get(job_id)
     assert job is not None
@@ -268,7 +268,7 @@ def test_parent_failed_is_409(client, headers, runtime: Runtime):
     assert response.status_code == 409 and "FAILED" in response.json()["error"]
 
 
-def test_parent_whose_images_are_gone_is_409(client, headers, grid, runtime: Runtime):
+def test_parent_whose_images_are_gone_is_409(client, headers, grid, runtime: Embedded):
     runtime.storage.delete(f"images/{grid['id']}-3.png")
     before = balance(client, headers)
     response = _post(client, headers, {"parentJobId": grid["id"], "action": "upsample", "index": 3})
@@ -308,7 +308,7 @@ def test_invalid_action_body_is_a_400_naming_the_field(client, headers, grid, bo
     assert path in response.json()["details"], response.json()
 
 
-def test_action_402_when_the_balance_is_short(client, headers, grid, runtime: Runtime):
+def test_action_402_when_the_balance_is_short(client, headers, grid, runtime: Embedded):
     account = runtime.service.authenticate(headers["X-API-Key"])
     runtime.store.accounts.add_credits(account.id, -(account.credits - 3))
     response = _post(client, headers, {"parentJobId": grid["id"], "action": "upsample", "index": 1})

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 from fastapi.testclient import TestClient
 
-from selfjourney.app import build_runtime, create_app
+from selfjourney.embedded import build_embedded
 from selfjourney.store import Store
 from tests.conftest import make_settings
 from tests.fakes import FailingEngine, FlakyEngine
@@ -23,11 +23,11 @@ def test_parallel_submissions_accept_exactly_what_the_balance_affords(
     tmp_path: Path, database_url: str
 ):
     settings = make_settings(tmp_path / "data", database_url=database_url)
-    runtime = build_runtime(settings)
+    runtime = build_embedded(settings)
     account, raw = runtime.store.accounts.create("race", credits=16 * AFFORDABLE + 7)
     body = {"model": "midjourney", "prompt": "race"}
 
-    with ThreadedServer(create_app(settings, runtime)) as server:
+    with ThreadedServer(runtime.app()) as server:
 
         def submit(_: int) -> int:
             with httpx.Client(base_url=server.url, timeout=30) as http:
@@ -53,10 +53,10 @@ def test_parallel_submissions_accept_exactly_what_the_balance_affords(
 
 def test_a_failed_job_is_refunded_exactly_once(tmp_path: Path, database_url: str):
     settings = make_settings(tmp_path / "data", database_url=database_url)
-    runtime = build_runtime(settings, engine=FailingEngine())
+    runtime = build_embedded(settings, engine=FailingEngine())
     account, raw = runtime.store.accounts.create("t", credits=50)
     headers = {"X-API-Key": raw}
-    with TestClient(create_app(settings, runtime)) as client:
+    with TestClient(runtime.app()) as client:
         job_id = generate(client, headers)
         drain(client)
         job = runtime.store.jobs.get(job_id)
@@ -70,10 +70,10 @@ def test_a_failed_job_is_refunded_exactly_once(tmp_path: Path, database_url: str
 def test_an_engine_retry_reruns_the_job_under_the_same_id(tmp_path: Path):
     settings = make_settings(tmp_path / "flaky")
     engine = FlakyEngine(failures=2)
-    runtime = build_runtime(settings, engine=engine)
+    runtime = build_embedded(settings, engine=engine)
     _, raw = runtime.store.accounts.create("t", credits=50)
     headers = {"X-API-Key": raw}
-    with TestClient(create_app(settings, runtime)) as client:
+    with TestClient(runtime.app()) as client:
         job_id = generate(client, headers)
         assert runtime.queue.drain() == 3  # a retry with no delay is queued again at once
         job = runtime.store.jobs.get(job_id)
@@ -84,10 +84,10 @@ def test_an_engine_retry_reruns_the_job_under_the_same_id(tmp_path: Path):
 
 def test_an_engine_that_keeps_asking_for_retries_fails_with_a_refund(tmp_path: Path):
     settings = make_settings(tmp_path / "data")
-    runtime = build_runtime(settings, engine=FlakyEngine(failures=10))
+    runtime = build_embedded(settings, engine=FlakyEngine(failures=10))
     _, raw = runtime.store.accounts.create("t", credits=50)
     headers = {"X-API-Key": raw}
-    with TestClient(create_app(settings, runtime)) as client:
+    with TestClient(runtime.app()) as client:
         job_id = generate(client, headers)
         while runtime.queue.drain():
             pass

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from selfjourney.core import errors
 from selfjourney.dialects.apiframe_v1.errors import STATUS as V1_STATUS
 from selfjourney.dialects.apiframe_v2.errors import STATUS as V2_STATUS
 from selfjourney.dialects.midapi.errors import STATUS as MIDAPI_STATUS
+from selfjourney.domain import errors
 
 TABLES: dict[str, dict[type[errors.SelfjourneyError], Any]] = {
     "apiframe_v2": V2_STATUS,

@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import ImageChops
 
-from selfjourney.app import Runtime
+from selfjourney.embedded import Embedded
 from tests.flows import balance, download, drain, finished, generate
 
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
@@ -146,7 +146,7 @@ def test_unknown_key_is_401_invalid_api_key(client):
     assert response.json() == {"error": "Invalid API key"}
 
 
-def test_revoked_key_is_403_api_key_is_inactive(client, runtime: Runtime):
+def test_revoked_key_is_403_api_key_is_inactive(client, runtime: Embedded):
     account, raw = runtime.store.accounts.create("soon revoked", credits=100)
     runtime.store.accounts.set_active(account.id, False)
     response = client.post(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from selfjourney.app import build_runtime, create_app
+from selfjourney.embedded import build_embedded
 from tests.clock import FakeClock
 from tests.conftest import make_settings
 from tests.flows import act, balance, drain, finished, generate
@@ -185,11 +185,11 @@ def test_idempotency_key_expires_after_24_hours(tmp_path: Path):
 
     clock = FakeClock()
     settings = make_settings(tmp_path / "data")
-    runtime = build_runtime(settings, clock=clock)
+    runtime = build_embedded(settings, clock=clock)
     _, raw = runtime.store.accounts.create("t", credits=100)
     headers = {"X-API-Key": raw, "Idempotency-Key": "daily"}
     body = {"model": "midjourney", "prompt": "a"}
-    with TestClient(create_app(settings, runtime)) as client:
+    with TestClient(runtime.app()) as client:
         first = client.post("/v2/images/generate", json=body, headers=headers).json()["jobId"]
         clock.now += timedelta(hours=23)
         assert (

@@ -42,18 +42,16 @@ def test_flags_are_recorded_and_kept_by_follow_ups(client, headers, runtime):
     )
     job = runtime.store.jobs.get(grid["id"])
     assert job is not None
-    assert (
-        job.params["tile"] is True
-        and job.params["chaos"] == 30
-        and job.params["negative"] == ["red"]
-    )
+    flags = job.params.flags
+    assert flags.tile is True and flags.chaos == 30 and flags.negative == ("red",)
     response = client.post(
         "/v2/images/midjourney/action",
         json={"parentJobId": grid["id"], "action": "variation", "index": 1},
         headers=headers,
     )
     child = runtime.store.jobs.get(response.json()["jobId"])
-    assert child is not None and child.params["tile"] is True and child.params["chaos"] == 30
+    assert child is not None
+    assert child.params.flags.tile is True and child.params.flags.chaos == 30
 
 
 def test_malformed_flag_is_a_400_on_prompt_and_costs_nothing(client, headers):

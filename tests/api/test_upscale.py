@@ -10,10 +10,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fastapi.testclient import TestClient
 from PIL import Image
 
 from selfjourney.config import Settings
-from selfjourney.core.rules import DEFAULT_COSTS
+from selfjourney.domain.costs import DEFAULT_COSTS
+from selfjourney.embedded import build_embedded
 from tests.apiframe_v1.flows import credits, fetch, refused, submit, submit_done
 from tests.conftest import make_settings
 from tests.flows import download, drain
@@ -108,12 +110,17 @@ class _Broken:
         raise RuntimeError("upscaler exploded")
 
 
-def test_a_failed_upscale_is_refunded(client, auth, upsample):
-    client.app.state.runtime.runner.upscaler = _Broken()
-    before = credits(client, auth)
-    task_id = submit(client, auth, "/upscale-highres", parent_task_id=upsample, type="2x")
-    drain(client)
-    task = fetch(client, auth, task_id)
+def test_a_failed_upscale_is_refunded(settings):
+    runtime = build_embedded(settings, upscaler=_Broken())
+    _, key = runtime.store.accounts.create("t", credits=1000)
+    auth = {"Authorization": key}
+    with TestClient(runtime.app()) as client:
+        grid = submit_done(client, auth, "/imagine", prompt="a lighthouse --ar 1:1")
+        upsample = submit_done(client, auth, "/upscale-1x", parent_task_id=grid, index="2")
+        before = credits(client, auth)
+        task_id = submit(client, auth, "/upscale-highres", parent_task_id=upsample, type="2x")
+        drain(client)
+        task = fetch(client, auth, task_id)
     assert task["status"] == "failed" and "upscaler exploded" in task["message"]
     assert credits(client, auth) == before
 

@@ -15,9 +15,9 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from selfjourney.app import build_runtime, create_app
 from selfjourney.config import Settings
-from selfjourney.core.rules import DEFAULT_COSTS
+from selfjourney.domain.costs import DEFAULT_COSTS
+from selfjourney.embedded import build_embedded
 from tests.apiframe_v1.flows import credits, fetch, refused, submit
 from tests.conftest import make_settings
 from tests.flows import download, drain
@@ -111,11 +111,11 @@ def test_an_unreachable_url_fails_the_task_with_a_refund(client, auth):
 
 
 def test_an_unsafe_url_is_refused_at_submission(tmp_path: Path):
-    strict = make_settings(tmp_path / "data", webhook_allow_private=False)
-    runtime = build_runtime(strict)
+    strict = make_settings(tmp_path / "data", allow_private_urls=False)
+    runtime = build_embedded(strict)
     _, key = runtime.store.accounts.create("strict", credits=100)
     auth = {"Authorization": key}
-    with TestClient(create_app(strict, runtime)) as client:
+    with TestClient(runtime.app()) as client:
         for url in ("http://127.0.0.1/a.png", "ftp://example.com/a.png", "not a url"):
             body = {"image_url": url, "type": "2x"}
             response = client.post("/upscale-highres", json=body, headers=auth)

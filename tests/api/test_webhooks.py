@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from selfjourney.app import build_runtime, create_app
+from selfjourney.embedded import build_embedded
 from selfjourney.store.deliveries import NewDelivery
 from tests.conftest import make_settings
 from tests.fakes import FailingEngine, SlowEngine
@@ -23,7 +23,7 @@ def _expected_signature(api_key: str, body: bytes) -> str:
 
 
 def _settle(client: TestClient) -> None:
-    assert client.app.state.runtime.dispatcher.wait_idle(15)  # type: ignore[attr-defined]
+    assert client.app.state.process.workers.dispatcher.wait_idle(15)  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -87,7 +87,7 @@ def test_a_retry_that_succeeds_marks_the_job_delivered(client, headers, receiver
     receiver.wait_for(2)
     _settle(client)
     assert client.get(f"/v2/jobs/{job_id}", headers=headers).json()["webhookStatus"] == "delivered"
-    deliveries = client.app.state.runtime.store.deliveries.for_job(job_id)
+    deliveries = client.app.state.process.store.deliveries.for_job(job_id)
     assert [(d.status, d.attempts, d.last_status_code) for d in deliveries] == [
         ("delivered", 2, 204)
     ]
@@ -105,10 +105,10 @@ def test_a_4xx_answer_is_not_retried(client, headers, receiver):
 
 def test_progress_events_rise_then_completed(tmp_path: Path, receiver):
     settings = make_settings(tmp_path / "data")
-    runtime = build_runtime(settings, engine=SlowEngine())
+    runtime = build_embedded(settings, engine=SlowEngine())
     _, raw = runtime.store.accounts.create("t", credits=100)
     headers = {"X-API-Key": raw}
-    with TestClient(create_app(settings, runtime)) as client:
+    with TestClient(runtime.app()) as client:
         generate(client, headers, webhookUrl=receiver.url, webhookEvents=["progress", "completed"])
         drain(client)
         _settle(client)
@@ -125,10 +125,10 @@ def test_progress_events_rise_then_completed(tmp_path: Path, receiver):
 
 def test_failed_job_sends_failed_event_and_is_refunded(tmp_path: Path, receiver):
     settings = make_settings(tmp_path / "data")
-    runtime = build_runtime(settings, engine=FailingEngine())
+    runtime = build_embedded(settings, engine=FailingEngine())
     _, raw = runtime.store.accounts.create("t", credits=100)
     headers = {"X-API-Key": raw}
-    with TestClient(create_app(settings, runtime)) as client:
+    with TestClient(runtime.app()) as client:
         job_id = generate(client, headers, webhookUrl=receiver.url)
         assert balance(client, headers) == 84
         drain(client)
@@ -172,11 +172,11 @@ def test_a_slow_receiver_does_not_hold_up_other_deliveries(client, headers):
     ],
 )
 def test_unsafe_webhook_urls_are_refused_at_submission(tmp_path: Path, url):
-    settings = make_settings(tmp_path / "data", webhook_allow_private=False)
-    runtime = build_runtime(settings)
+    settings = make_settings(tmp_path / "data", allow_private_urls=False)
+    runtime = build_embedded(settings)
     _, raw = runtime.store.accounts.create("t", credits=100)
     headers = {"X-API-Key": raw}
-    with TestClient(create_app(settings, runtime)) as client:
+    with TestClient(runtime.app()) as client:
         response = client.post(
             "/v2/images/generate",
             json={"model": "midjourney", "prompt": "x", "webhookUrl": url},
@@ -188,10 +188,10 @@ def test_unsafe_webhook_urls_are_refused_at_submission(tmp_path: Path, url):
 
 
 def test_a_public_https_webhook_url_is_accepted(tmp_path: Path):
-    settings = make_settings(tmp_path / "data", webhook_allow_private=False)
-    runtime = build_runtime(settings)
+    settings = make_settings(tmp_path / "data", allow_private_urls=False)
+    runtime = build_embedded(settings)
     _, raw = runtime.store.accounts.create("t", credits=100)
-    with TestClient(create_app(settings, runtime)) as client:
+    with TestClient(runtime.app()) as client:
         response = client.post(
             "/v2/images/generate",
             json={
@@ -205,21 +205,21 @@ def test_a_public_https_webhook_url_is_accepted(tmp_path: Path):
 
 
 def test_a_name_resolving_to_loopback_is_refused_at_delivery(tmp_path: Path, receiver):
-    settings = make_settings(tmp_path / "data", webhook_allow_private=False, webhook_max_attempts=1)
-    runtime = build_runtime(settings)
+    settings = make_settings(tmp_path / "data", allow_private_urls=False, webhook_max_attempts=1)
+    runtime = build_embedded(settings)
     _, raw = runtime.store.accounts.create("t", credits=100)
     headers = {"X-API-Key": raw}
     # Skip the submission check, as a DNS answer that changes after submission would: the
     # row names a host that resolves to 127.0.0.1 at connect time, where it must be refused.
-    with TestClient(create_app(settings, runtime)) as client:
+    with TestClient(runtime.app()) as client:
         job_id = generate(client, headers)
         drain(client)
         port = receiver.url.split(":")[2].split("/")[0]
         runtime.store.deliveries.add(
             [NewDelivery(job_id, "completed", f"https://localhost:{port}/hook", b"{}", {}, 1)]
         )
-        runtime.dispatcher.notify()
-        assert runtime.dispatcher.wait_idle(10)
+        runtime.workers.dispatcher.notify()
+        assert runtime.workers.dispatcher.wait_idle(10)
         [delivery] = runtime.store.deliveries.for_job(job_id)
     assert delivery.status == "failed" and "refused" in (delivery.last_error or "")
     assert receiver.requests == []

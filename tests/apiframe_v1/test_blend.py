@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from selfjourney.core.rules import DEFAULT_COSTS
-from selfjourney.core.sizes import grid_image_size
+from selfjourney.domain.costs import DEFAULT_COSTS
+from selfjourney.domain.sizes import grid_image_size
 from tests.apiframe_v1.flows import credits, done, fetch, refused, submit
 from tests.flows import download, drain
 from tests.midapi.files import FileServer

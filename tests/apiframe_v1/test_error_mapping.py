@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from selfjourney.core import errors
 from selfjourney.dialects.apiframe_v1.errors import STATUS, error_response
+from selfjourney.domain import errors
 
 
 def _all_errors(cls: type[errors.SelfjourneyError]) -> list[type[errors.SelfjourneyError]]:

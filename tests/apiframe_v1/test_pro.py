@@ -33,7 +33,7 @@ ACTIONS: list[tuple[str, dict[str, Any]]] = [
 
 
 def _job(client, task_id: str) -> Any:
-    job = client.app.state.runtime.store.jobs.get(task_id)
+    job = client.app.state.process.store.jobs.get(task_id)
     assert job is not None
     return job
 
@@ -70,8 +70,8 @@ def test_imagine_mode_is_a_queue_priority_and_reads_back_as_a_v1_task(client, au
     turbo = submit(client, auth, f"{PRO}/imagine", prompt="a fast car", mode="turbo")
     default = submit(client, auth, f"{PRO}/imagine", prompt="a hare", mode=None)
     ids = (fast, plain, turbo, default)
-    assert [_job(client, t).params.get("priority", 0) for t in ids] == [1, 0, 2, 1]
-    assert client.app.state.runtime.queue.drain() == 4
+    assert [_job(client, t).params.priority for t in ids] == [1, 0, 2, 1]
+    assert client.app.state.process.queue.drain() == 4
     finished = {t: _job(client, t).completed_at for t in ids}
     assert finished[turbo] < finished[fast] < finished[default] < finished[plain]
     response = client.get(f"{PRO}/generation/{turbo}", headers=auth)
@@ -108,7 +108,7 @@ def test_vary_subtle_strays_less_than_variations_and_strong_more(client, auth, p
         images = [download(client, u) for u in task["image_urls"]]
         assert [i.size for i in images] == [(1024, 1024)] * 4
         stray[name] = sum(_stray(i, source) for i in images) / 4
-        assert _job(client, task_id).params.get("strength") == (None if name == "default" else name)
+        assert _job(client, task_id).params.action.strength == (None if name == "default" else name)
     assert 0 < stray["subtle"] < stray["default"] < stray["strong"], stray
     assert credits(client, auth) == 1000 - 16 - 3 * 16
 
@@ -152,7 +152,7 @@ def test_pan_and_zoom_act_on_grid_image_index(client, auth, pro_grid):
         assert (task["task_type"], task["status"]) == (kind, "completed")
         images = [download(client, u) for u in task["image_urls"]]
         assert [i.size for i in images] == [(1024, 1024)] * 4
-        assert _job(client, task_id).params["source"]["key"].endswith(f"-{n}.png")
+        assert _job(client, task_id).params.source.key.endswith(f"-{n}.png")
     assert credits(client, auth) == 1000 - 16 - 3 * 16
 
 

@@ -18,8 +18,8 @@ from apiframe import Apiframe
 from apiframe.exceptions import ApiframeError, AuthenticationError
 from PIL import Image
 
-from selfjourney.app import Runtime, build_runtime, create_app
-from selfjourney.core.sizes import grid_image_size
+from selfjourney.domain.sizes import grid_image_size
+from selfjourney.embedded import Embedded, build_embedded
 from selfjourney.engines.base import Engine
 from tests.apiframe_v1.flows import pixels
 from tests.conftest import make_settings
@@ -36,7 +36,7 @@ POLL = 0.05
 class Served:
     url: str
     key: str
-    runtime: Runtime
+    runtime: Embedded
 
     def client(self, key: str | None = None) -> Apiframe:
         return Apiframe(api_key=key or self.key, base_url=self.url, timeout=30)
@@ -57,9 +57,9 @@ def _serve(
     late = _Late()
     server = ThreadedServer(late)
     settings = make_settings(tmp_path / "data", workers=1, public_url=server.url, **overrides)
-    runtime = build_runtime(settings, engine=engine)
+    runtime = build_embedded(settings, engine=engine)
     _, key = runtime.store.accounts.create("sdk", credits=credits)
-    late.app = create_app(settings, runtime)
+    late.app = runtime.app()
     with server:
         yield Served(server.url, key, runtime)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from selfjourney.app import build_runtime, create_app
+from selfjourney.embedded import build_embedded
 from tests.apiframe_v1.flows import credits, fetch, refused, submit
 from tests.conftest import make_settings
 from tests.fakes import FailingEngine, SlowEngine
@@ -23,7 +23,7 @@ def receiver() -> Iterator[WebhookReceiver]:
 
 
 def _settle(client: TestClient) -> None:
-    assert client.app.state.runtime.dispatcher.wait_idle(15)  # type: ignore[attr-defined]
+    assert client.app.state.process.workers.dispatcher.wait_idle(15)  # type: ignore[attr-defined]
 
 
 def test_completed_webhook_is_the_task_with_the_secret_header(client, auth, receiver):
@@ -51,10 +51,10 @@ def test_completed_webhook_is_the_task_with_the_secret_header(client, auth, rece
 
 def test_a_failed_task_sends_failed_with_the_reason(tmp_path: Path, receiver):
     settings = make_settings(tmp_path / "data")
-    runtime = build_runtime(settings, engine=FailingEngine())
+    runtime = build_embedded(settings, engine=FailingEngine())
     _, key = runtime.store.accounts.create("t", credits=100)
     auth = {"Authorization": key}
-    with TestClient(create_app(settings, runtime)) as client:
+    with TestClient(runtime.app()) as client:
         hook = {"webhook_url": receiver.url, "webhook_secret": "x"}
         task_id = submit(client, auth, "/imagine", prompt="a fox", **hook)
         drain(client)
@@ -76,9 +76,9 @@ def test_a_failed_task_sends_failed_with_the_reason(tmp_path: Path, receiver):
 
 def test_progress_is_never_sent_nor_a_secret_not_given(tmp_path: Path, receiver):
     settings = make_settings(tmp_path / "data")
-    runtime = build_runtime(settings, engine=SlowEngine())
+    runtime = build_embedded(settings, engine=SlowEngine())
     _, key = runtime.store.accounts.create("t", credits=100)
-    with TestClient(create_app(settings, runtime)) as client:
+    with TestClient(runtime.app()) as client:
         submit(client, {"Authorization": key}, "/imagine", prompt="a", webhook_url=receiver.url)
         drain(client)
         receiver.wait_for(1)
@@ -89,11 +89,11 @@ def test_progress_is_never_sent_nor_a_secret_not_given(tmp_path: Path, receiver)
 
 
 def test_a_private_webhook_url_is_refused_when_policy_says_so(tmp_path: Path):
-    settings = make_settings(tmp_path / "data", webhook_allow_private=False)
-    runtime = build_runtime(settings)
+    settings = make_settings(tmp_path / "data", allow_private_urls=False)
+    runtime = build_embedded(settings)
     _, key = runtime.store.accounts.create("t", credits=100)
     auth = {"Authorization": key}
-    with TestClient(create_app(settings, runtime)) as client:
+    with TestClient(runtime.app()) as client:
         body = {"prompt": "a fox", "webhook_url": "https://127.0.0.1/hook"}
         response = client.post("/imagine", json=body, headers=auth)
         assert refused(response, 400, "INVALID_REQUEST")["errors"][0]["path"] == "webhook_url"

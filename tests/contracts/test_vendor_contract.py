@@ -43,7 +43,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from selfjourney.app import Runtime, build_runtime, create_app
+from selfjourney.embedded import Embedded, build_embedded
 from tests.conftest import make_settings
 from tests.fuzzing import CHECKS, fuzz_config, without_lifespan
 
@@ -85,9 +85,9 @@ PLACEHOLDERS = {
 class Api:
     """The app (lifespan refused) over a fresh database, a funded key, and any seeded jobs."""
 
-    def __init__(self, runtime: Runtime, key: str) -> None:
+    def __init__(self, runtime: Embedded, key: str) -> None:
         self.runtime = runtime
-        self.app = without_lifespan(create_app(runtime.settings, runtime))
+        self.app = without_lifespan(runtime.app())
         self.headers = {"X-API-Key": key}
         #: Seeded job ids by placeholder name (see ``seeded``).
         self.jobs: dict[str, str] = {}
@@ -103,8 +103,8 @@ class Api:
 @pytest.fixture
 def api(tmp_path: Path) -> Iterator[Api]:
     # Private and loopback webhook URLs are refused at submission (400), as in production.
-    settings = make_settings(tmp_path / "data", webhook_allow_private=False)
-    runtime = build_runtime(settings)
+    settings = make_settings(tmp_path / "data", allow_private_urls=False)
+    runtime = build_embedded(settings)
     _, key = runtime.store.accounts.create("contract", credits=10**9)
     try:
         api = Api(runtime, key)

@@ -13,7 +13,7 @@ if importlib.util.find_spec("torch") is None or importlib.util.find_spec("diffus
     pytest.skip("the diffusers extra is not installed", allow_module_level=True)
 
 from selfjourney.engines.base import Frame, Picture, Spec
-from selfjourney.engines.diffusers import (
+from selfjourney.engines.diffusers.engine import (
     DiffusersEngine,
     extend_canvas,
     feather_window,

@@ -1,6 +1,6 @@
 """Generate, upsample, variation, pan and inpaint over HTTP, rendered by the diffusers engine.
 
-The engine is built by ``build_runtime`` from the settings (engine "diffusers", a tiny random
+The engine is built by ``build_embedded`` from the settings (engine "diffusers", a tiny random
 pipeline on disk, ``local_files_only``), so this is the production wiring; ``max_side`` maps
 the ~1 MP grid sizes down to 64 pixels to keep the CPU work small.
 """
@@ -19,7 +19,7 @@ from PIL import Image, ImageChops
 if importlib.util.find_spec("torch") is None or importlib.util.find_spec("diffusers") is None:
     pytest.skip("the diffusers extra is not installed", allow_module_level=True)
 
-from selfjourney.app import build_runtime, create_app
+from selfjourney.embedded import build_embedded
 from tests.apiframe_v1.flows import mask_b64, submit, submit_done
 from tests.conftest import make_settings
 from tests.engines.tiny_diffusers import save_tiny_pipeline
@@ -49,10 +49,10 @@ def diffusers_client(
         max_side=64,
         upscaler="lanczos",
     )
-    runtime = build_runtime(settings)
-    assert runtime.engine.name == "diffusers"
+    runtime = build_embedded(settings)
+    assert runtime.workers.engine.name == "diffusers"
     _, key = runtime.store.accounts.create("test", credits=1000)
-    with TestClient(create_app(settings, runtime)) as client:
+    with TestClient(runtime.app()) as client:
         yield client, {"X-API-Key": key}
 
 
@@ -90,7 +90,7 @@ def test_full_flow_on_the_tiny_model(diffusers_client):
 def test_creative_upscale_is_a_light_img2img_pass_on_the_model(diffusers_client, monkeypatch):
     """Subtle is the super-resolution alone; creative adds the engine's refine pass on top."""
     client, headers = diffusers_client
-    engine = client.app.state.runtime.runner.engine
+    engine = client.app.state.process.workers.engine
     strengths: list[float] = []
 
     def refine(source, spec, strength, progress):

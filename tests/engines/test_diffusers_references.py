@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from selfjourney.engines.base import Reference, Spec
-from selfjourney.engines.diffusers_references import match_style, start_image
+from selfjourney.engines.diffusers.references import match_style, start_image
 
 BLUE = Image.new("RGB", (40, 20), (20, 40, 200))
 

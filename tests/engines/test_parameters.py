@@ -15,15 +15,15 @@ import pytest
 from PIL import Image
 
 from selfjourney.engines.base import Frame, Picture, Spec, no_progress
-from selfjourney.engines.palette import (
+from selfjourney.engines.procedural import ProceduralEngine, Recipe
+from selfjourney.engines.procedural.palette import (
     COMPOSITIONS,
     allowed_compositions,
     avoid_colours,
     avoided,
     read_prompt,
 )
-from selfjourney.engines.procedural import ProceduralEngine, Recipe
-from selfjourney.engines.scenes import PAINTERS
+from selfjourney.engines.procedural.scenes import PAINTERS
 from tests.engines.measure import Pixels, diff, pixels
 
 SIZE = 96

@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 
 from selfjourney.engines.base import Frame, Picture, Spec, no_progress
-from selfjourney.engines.palette import read_prompt
 from selfjourney.engines.procedural import ProceduralEngine, Recipe
+from selfjourney.engines.procedural.palette import read_prompt
 from tests.engines.measure import diff, pixels
 
 SIZE = 128

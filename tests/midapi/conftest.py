@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 from PIL import Image, ImageDraw
 
-from selfjourney.app import Runtime, build_runtime
 from selfjourney.config import Settings
+from selfjourney.embedded import Embedded, build_embedded
 from tests.midapi.fakes import SmallEngine
 from tests.midapi.files import FileServer
 from tests.midapi.steps import bearer, png
@@ -30,9 +30,9 @@ def _reference() -> bytes:
 
 
 @pytest.fixture
-def runtime(settings: Settings) -> Runtime:
+def runtime(settings: Settings) -> Embedded:
     """The app's runtime with grids drawn small (see ``SmallEngine``): the API is under test."""
-    return build_runtime(settings, engine=SmallEngine())
+    return build_embedded(settings, engine=SmallEngine())
 
 
 @pytest.fixture

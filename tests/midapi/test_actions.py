@@ -18,10 +18,11 @@ def grid(client, auth) -> str:
 
 
 def _index(client, task_id: str) -> int:
-    job = client.app.state.runtime.store.jobs.get(task_id)
+    job = client.app.state.process.store.jobs.get(task_id)
     assert job is not None
-    index: int = job.params["index"]
-    return index
+    index = job.params.action.index
+    assert index is not None
+    return int(index)
 
 
 def test_upscale_is_the_grid_image_pixel_for_pixel(client, auth, grid):

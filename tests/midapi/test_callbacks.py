@@ -7,8 +7,8 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from selfjourney.app import build_runtime, create_app
 from selfjourney.dialects import midapi
+from selfjourney.embedded import build_embedded
 from tests.conftest import make_settings
 from tests.fakes import FailingEngine
 from tests.midapi.steps import bearer, drain, record, submit, urls
@@ -18,7 +18,7 @@ FAST = (0.05, 0.1)
 
 
 def _settle(client: TestClient) -> None:
-    assert client.app.state.runtime.dispatcher.wait_idle(15)  # type: ignore[attr-defined]
+    assert client.app.state.process.workers.dispatcher.wait_idle(15)  # type: ignore[attr-defined]
 
 
 def test_a_finished_task_calls_back_once_with_flat_urls(client, auth, receiver: WebhookReceiver):
@@ -63,9 +63,9 @@ def test_a_failed_task_calls_back_with_500_and_the_reason(
     tmp_path: Path, receiver: WebhookReceiver
 ):
     settings = make_settings(tmp_path / "data")
-    runtime = build_runtime(settings, engine=FailingEngine())
+    runtime = build_embedded(settings, engine=FailingEngine())
     _, key = runtime.store.accounts.create("t", credits=100)
-    with TestClient(create_app(settings, runtime)) as client:
+    with TestClient(runtime.app()) as client:
         task_id = submit(client, bearer(key), callBackUrl=receiver.url)
         drain(client)
         [hook] = receiver.wait_for(1)
@@ -97,10 +97,10 @@ def test_a_bad_reference_calls_back_a_failure(client, auth, receiver: WebhookRec
 
 def test_callbacks_retry_on_midapi_backoff_then_stop(tmp_path: Path, receiver: WebhookReceiver):
     settings = make_settings(tmp_path / "data", midapi_callback_backoff=FAST)
-    runtime = build_runtime(settings)
+    runtime = build_embedded(settings)
     _, key = runtime.store.accounts.create("t", credits=100)
     receiver.reply_with([500, 503, 502, 500])
-    with TestClient(create_app(settings, runtime)) as client:
+    with TestClient(runtime.app()) as client:
         submit(client, bearer(key), callBackUrl=receiver.url)
         drain(client)
         receiver.wait_for(3)
@@ -114,10 +114,10 @@ def test_callbacks_retry_on_midapi_backoff_then_stop(tmp_path: Path, receiver: W
 
 def test_a_retry_that_succeeds_ends_the_deliveries(tmp_path: Path, receiver: WebhookReceiver):
     settings = make_settings(tmp_path / "data", midapi_callback_backoff=FAST)
-    runtime = build_runtime(settings)
+    runtime = build_embedded(settings)
     _, key = runtime.store.accounts.create("t", credits=100)
     receiver.reply_with([500, 200])
-    with TestClient(create_app(settings, runtime)) as client:
+    with TestClient(runtime.app()) as client:
         submit(client, bearer(key), callBackUrl=receiver.url)
         drain(client)
         receiver.wait_for(2)

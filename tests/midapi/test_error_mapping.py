@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from selfjourney.core import errors
 from selfjourney.dialects.midapi.errors import STATUS
+from selfjourney.domain import errors
 
 #: The body codes midapi documents (spec §1).
 MIDAPI_CODES = {400, 401, 402, 404, 422, 429, 455, 500, 501, 505}

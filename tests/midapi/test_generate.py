@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image, ImageChops
 
-from selfjourney.app import build_runtime, create_app
-from selfjourney.core.watermark import watermark_box
+from selfjourney.embedded import build_embedded
+from selfjourney.worker.watermark import watermark_box
 from tests.conftest import make_settings
 from tests.midapi.files import FileServer
 from tests.midapi.steps import (
@@ -34,10 +34,12 @@ def _differ(a: Image.Image, b: Image.Image) -> bool:
 
 
 def _params(client: TestClient, task_id: str) -> dict[str, Any]:
-    job = client.app.state.runtime.store.jobs.get(task_id)  # type: ignore[attr-defined]
+    """What the task recorded, as JSON: its render flags beside its references, watermark and
+    priority."""
+    job = client.app.state.process.store.jobs.get(task_id)  # type: ignore[attr-defined]
     assert job is not None
-    params: dict[str, Any] = job.params
-    return params
+    data: dict[str, Any] = job.params.to_json()
+    return {**data.pop("flags"), **data}
 
 
 @pytest.mark.parametrize(
@@ -169,7 +171,7 @@ def test_prompt_flags_are_parsed_and_structured_fields_win(client, auth):
     params = _params(client, task_id)
     assert params["aspect_ratio"] == "2:3" and params["chaos"] == 20 and params["tile"] is True
     assert params["negative"] == ["cars", "trees"] and params["stylize"] == 700
-    job = client.app.state.runtime.store.jobs.get(task_id)
+    job = client.app.state.process.store.jobs.get(task_id)
     assert job.seed == 7 and job.prompt == "a city at dusk"
     data = finished(client, auth, task_id)
     assert images(client, data)[0].height > images(client, data)[0].width
@@ -310,16 +312,16 @@ def test_blank_optional_urls_mean_absent_and_unknown_keys_are_ignored(client, au
     task_id = submit(
         client, auth, fileUrl="", callBackUrl="", videoBatchSize=1, motion="high", foo=1
     )
-    job = client.app.state.runtime.store.jobs.get(task_id)
-    assert job.webhook is None and "references" not in job.params
+    job = client.app.state.process.store.jobs.get(task_id)
+    assert job.webhook is None and job.params.references is None
     assert "foo" not in record(client, auth, task_id)["paramJson"]
 
 
 def test_urls_are_checked_against_the_outbound_policy(tmp_path: Path):
-    settings = make_settings(tmp_path / "data", webhook_allow_private=False)
-    runtime = build_runtime(settings)
+    settings = make_settings(tmp_path / "data", allow_private_urls=False)
+    runtime = build_embedded(settings)
     _, key = runtime.store.accounts.create("strict", credits=100)
-    with TestClient(create_app(settings, runtime)) as client:
+    with TestClient(runtime.app()) as client:
         auth = bearer(key)
         base = {"taskType": "mj_img2img", "prompt": "a fox"}
         code, msg = refused(

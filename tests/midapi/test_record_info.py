@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from selfjourney.app import build_runtime, create_app
+from selfjourney.embedded import build_embedded
 from tests.conftest import make_settings
 from tests.fakes import FailingEngine
 from tests.flows import act, generate
@@ -61,15 +61,15 @@ def test_success_flag_goes_from_0_to_1(client, auth, runtime):
     claimed = runtime.store.jobs.claim(task_id)
     assert claimed is not None
     assert record(client, auth, task_id)["successFlag"] == 0  # PROCESSING
-    runtime.runner.run_claimed(*claimed)
+    runtime.workers.worker.run_claimed(*claimed)
     assert record(client, auth, task_id)["successFlag"] == 1
 
 
 def test_a_failed_generation_is_3_with_the_reason(tmp_path: Path):
     settings = make_settings(tmp_path / "data")
-    runtime = build_runtime(settings, engine=FailingEngine())
+    runtime = build_embedded(settings, engine=FailingEngine())
     _, key = runtime.store.accounts.create("t", credits=100)
-    with TestClient(create_app(settings, runtime)) as client:
+    with TestClient(runtime.app()) as client:
         auth = bearer(key)
         task_id = submit(client, auth)
         drain(client)

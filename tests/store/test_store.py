@@ -9,8 +9,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from selfjourney.core.errors import InsufficientCredits, InvalidInput, NotFound
-from selfjourney.core.jobs import Job, JobKind, JobStatus, Result
+from selfjourney.domain.errors import InsufficientCredits, InvalidInput, NotFound
+from selfjourney.domain.flags import Flags
+from selfjourney.domain.jobs import Job, Result
+from selfjourney.domain.kinds import JobKind
+from selfjourney.domain.params import JobParams
+from selfjourney.domain.status import JobStatus
 from selfjourney.store import Store
 
 
@@ -28,7 +32,7 @@ def _job(account_id: str, cost: int = 16) -> Job:
         kind=JobKind.IMAGINE,
         status=JobStatus.QUEUED,
         prompt="p",
-        params={"aspect_ratio": "1:1"},
+        params=JobParams(flags=Flags(aspect_ratio="1:1")),
         input={},
         dialect="apiframe_v2",
         seed=7,

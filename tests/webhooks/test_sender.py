@@ -2,8 +2,9 @@ import socket
 
 import pytest
 
-from selfjourney.webhooks.guard import guarded_client
-from selfjourney.webhooks.policy import DEFAULT_RETRY, RetryPolicy
+from selfjourney.config import Settings
+from selfjourney.outbound.guard import guarded_client
+from selfjourney.webhooks.policy import RetryPolicy
 from selfjourney.webhooks.sender import BODY_CAP, post
 from selfjourney.webhooks.signing import signature, signing_key, verify
 from tests.receiver import Reply, WebhookReceiver
@@ -174,6 +175,11 @@ def test_retry_policy_normalises_backoff_to_float_tuple():
 def test_retry_policy_validation(max_attempts, backoff, message):
     with pytest.raises(ValueError, match=message):
         RetryPolicy(max_attempts=max_attempts, backoff=backoff)
+
+
+#: The delivery schedule a server runs with when nothing is configured.
+_DEFAULTS = Settings.model_validate({})
+DEFAULT_RETRY = RetryPolicy(_DEFAULTS.webhook_max_attempts, _DEFAULTS.webhook_backoff)
 
 
 def test_retry_policy_rejects_first_attempt_query():

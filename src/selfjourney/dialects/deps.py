@@ -1,4 +1,7 @@
-"""FastAPI dependencies every dialect shares: the service and the caller's account."""
+"""FastAPI dependencies every dialect shares: the service and the caller's account.
+
+The service is the only thing a dialect calls; it is put in the app's state by ``create_app``.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +12,8 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader
 
-from selfjourney.core.accounts import Account
-from selfjourney.core.service import Service
+from selfjourney.domain.accounts import Account
+from selfjourney.service import Service
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -29,7 +32,7 @@ ServiceDep = Annotated[Service, Depends(get_service)]
 
 async def read(service: Service, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """Run a read-only core call: inline when the store's reads are local, else in a thread."""
-    if service.store.db.reads_are_local:
+    if service.reads_are_local:
         return call(*args, **kwargs)
     return await run_in_threadpool(call, *args, **kwargs)
 

@@ -2,6 +2,9 @@
 
 An engine never touches the store, the queue or HTTP. Same inputs and seed give the
 same pixels. Every call reports progress through a callback taking a fraction 0..1.
+
+Errors: an engine asks for the job to run again later only by raising ``Retry``; any other
+exception fails the job (with a refund), ``MemoryError`` as "out of memory".
 """
 
 from __future__ import annotations
@@ -96,6 +99,10 @@ class Engine(Protocol):
 
     name: str
 
+    def describe(self) -> str:
+        """What renders, in a few words for the start-up banner (e.g. the model and device)."""
+        ...
+
     def load(self) -> None:
         """Get ready now (weights in memory, warmed up): the first job is then not slow, and
         a model that cannot load fails the server's start instead of every job."""
@@ -129,3 +136,15 @@ class Engine(Protocol):
         Layout and colours stay; ``strength`` 0..1 says how much may be redrawn.
         """
         ...
+
+
+class EngineError(Exception):
+    """Base of the errors an engine raises on purpose."""
+
+
+class Retry(EngineError):
+    """The job should run again after ``defer`` seconds (a device busy, a model warming up)."""
+
+    def __init__(self, message: str = "retry requested", defer: float = 0.0) -> None:
+        super().__init__(message)
+        self.defer = defer

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from selfjourney.store.accounts import Accounts
 from selfjourney.store.database import Clock, Database, utcnow
 from selfjourney.store.deliveries import Deliveries
@@ -26,6 +28,10 @@ class Store:
     @classmethod
     def connect(cls, url: str, clock: Clock = utcnow) -> Store:
         return cls(Database.connect(url, clock))
+
+    def now(self) -> datetime:
+        """The store's clock (a test passes a fake one to ``connect``)."""
+        return self.db.now()
 
     def close(self) -> None:
         self.db.close()

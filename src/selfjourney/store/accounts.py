@@ -9,8 +9,8 @@ from typing import Any, cast
 from sqlalchemy import Connection, Row, Table, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from selfjourney.core.accounts import Account, LedgerEntry, key_hash, new_api_key
-from selfjourney.core.errors import InactiveKey, InvalidInput, InvalidKey, NotFound
+from selfjourney.domain.accounts import Account, LedgerEntry, key_hash, new_api_key
+from selfjourney.domain.errors import InactiveKey, InvalidInput, InvalidKey, NotFound
 from selfjourney.store.database import Database
 from selfjourney.store.models import AccountRow, LedgerRow
 

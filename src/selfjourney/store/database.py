@@ -1,15 +1,20 @@
-"""The handle every store module shares: one engine, a writer view of it, and a clock."""
+"""The handle every store module shares: one SQLAlchemy engine, a writer view of it, a clock.
+
+SQLite (the embedded default) runs in WAL mode with explicit ``BEGIN IMMEDIATE`` writers;
+PostgreSQL gets a connection pool. Both are reached through the same three context managers.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session
 
-from selfjourney.store.db import make_engine, migrate, writer
+from selfjourney.store.migrate import migrate
 
 Clock = Callable[[], datetime]
 
@@ -30,7 +35,7 @@ class Database:
 
     def __init__(self, engine: Engine, clock: Clock = utcnow) -> None:
         self.engine = engine
-        self._writer = writer(engine)
+        self._writer = _writer(engine)
         self._single_reader = engine.execution_options(sqlite_begin=None)
         self.now = clock
         #: SQLite in WAL mode: a read never waits for a writer and takes a fraction of a
@@ -72,3 +77,42 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine tuned for the dialect: SQLite gets WAL and explicit BEGIN IMMEDIATE writes."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        _tune_sqlite(engine)
+        return engine
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def _writer(engine: Engine) -> Engine:
+    """The same pool, but SQLite transactions take the write lock up front.
+
+    A deferred SQLite transaction that reads and then writes fails at once with
+    SQLITE_BUSY when another writer got there first; BEGIN IMMEDIATE waits its turn.
+    """
+    return engine.execution_options(sqlite_begin="IMMEDIATE")
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        for pragma in (
+            "journal_mode=WAL",
+            "synchronous=NORMAL",
+            "foreign_keys=ON",
+            "busy_timeout=30000",
+        ):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        if mode is not None:  # None: a single autocommit statement (see Database.connection)
+            conn.exec_driver_sql(f"BEGIN {mode}")

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -26,8 +23,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Executable
 
-from selfjourney.core.errors import IdempotencyConflict, InsufficientCredits, InvalidInput, NotFound
-from selfjourney.core.jobs import Idempotency, Job, JobKind, JobStatus, Result, Webhook
+from selfjourney.domain.commands import Idempotency
+from selfjourney.domain.errors import IdempotencyConflict, InsufficientCredits, NotFound
+from selfjourney.domain.jobs import Job, Result, Webhook
+from selfjourney.domain.kinds import JobKind
+from selfjourney.domain.pages import Cursor, Page
+from selfjourney.domain.params import JobParams
+from selfjourney.domain.status import JobStatus
 from selfjourney.store.accounts import record_movement
 from selfjourney.store.database import Database
 from selfjourney.store.deliveries import NewDelivery, add_deliveries
@@ -51,7 +53,7 @@ def to_job(row: JobRow | Row[Any]) -> Job:
         kind=JobKind(row.kind),
         status=JobStatus(row.status),
         prompt=row.prompt,
-        params=dict(row.params),
+        params=JobParams.from_json(row.params),
         input=dict(row.input),
         dialect=row.dialect,
         seed=row.seed,
@@ -82,7 +84,7 @@ def _row_values(job: Job, mask: bytes | None) -> dict[str, Any]:
         dialect=job.dialect,
         parent_id=job.parent_id,
         prompt=job.prompt,
-        params=job.params,
+        params=job.params.to_json(),
         input=job.input,
         seed=job.seed,
         cost=job.cost,
@@ -93,7 +95,7 @@ def _row_values(job: Job, mask: bytes | None) -> dict[str, Any]:
         webhook_status=job.webhook_status,
         webhook_secret=job.webhook.secret if job.webhook else None,
         attempt=job.attempt,
-        priority=int(job.params.get("priority", 0)),
+        priority=job.params.priority,
         created_at=job.created_at,
         expired=False,
         mask=mask,
@@ -158,27 +160,6 @@ _FAIL = (
     .where(_jobs.c.id == bindparam("job_id"), _jobs.c.status.in_(_ACTIVE))
     .values({name: bindparam(f"new_{name}") for name in _FINAL_COLUMNS})
 )
-
-
-@dataclass(frozen=True)
-class Page:
-    jobs: list[Job]
-    next_cursor: str | None
-
-
-def encode_cursor(job: Job) -> str:
-    raw = json.dumps({"createdAt": job.created_at.isoformat(), "id": job.id})
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    """Read a cursor made by ``encode_cursor``; anything else is a 400."""
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return datetime.fromisoformat(data["createdAt"]), str(data["id"])
-    except (ValueError, KeyError, TypeError):
-        raise InvalidInput("cursor is not one this server issued", "cursor") from None
 
 
 class Jobs:
@@ -249,6 +230,16 @@ class Jobs:
             row = connection.execute(_BY_ID, {"job_id": job_id}).one_or_none()
             return to_job(row) if row else None
 
+    def get_many(self, job_ids: list[str]) -> list[Job]:
+        """The jobs among ``job_ids`` that exist, in one query (any order)."""
+        if not job_ids:
+            return []
+        query = select(*(c for c in _jobs.c if c.name != "mask")).where(
+            _jobs.c.id.in_(set(job_ids))
+        )
+        with self.db.connection() as connection:
+            return [to_job(row) for row in connection.execute(query).all()]
+
     def get_owned(self, account_id: str, job_id: str) -> Job:
         """The job if this account made it; otherwise NotFound, whoever owns it."""
         job = self.get(job_id)
@@ -260,7 +251,7 @@ class Jobs:
         self,
         account_id: str,
         limit: int,
-        cursor: str | None = None,
+        after: Cursor | None = None,
         status: str | None = None,
         model: str | None = None,
         search: str | None = None,
@@ -273,12 +264,11 @@ class Jobs:
             query = query.where(JobRow.status == status)
         if model:
             query = query.where(JobRow.model == model)
-        if cursor:
-            created_at, last_id = decode_cursor(cursor)
+        if after is not None:
             query = query.where(
                 or_(
-                    JobRow.created_at < created_at,
-                    and_(JobRow.created_at == created_at, JobRow.id < last_id),
+                    JobRow.created_at < after.created_at,
+                    and_(JobRow.created_at == after.created_at, JobRow.id < after.job_id),
                 )
             )
         query = query.order_by(JobRow.created_at.desc(), JobRow.id.desc()).limit(limit + 1)
@@ -286,7 +276,7 @@ class Jobs:
             jobs = [to_job(row) for row in session.scalars(query).all()]
         more = len(jobs) > limit
         jobs = jobs[:limit]
-        return Page(jobs, encode_cursor(jobs[-1]) if more and jobs else None)
+        return Page(jobs, Cursor.after(jobs[-1]).encode() if more and jobs else None)
 
     def models(self, account_id: str) -> list[str]:
         with self.db.read() as session:

@@ -22,12 +22,15 @@ class Dispatcher:
 
     Usage::
 
-        dispatcher = Dispatcher(store.deliveries, client, policy, concurrency=8, timeout=10)
+        dispatcher = Dispatcher(
+            deliveries=store.deliveries, client=client, policy=policy, concurrency=8, timeout=10
+        )
         dispatcher.start()
     """
 
     def __init__(
         self,
+        *,
         deliveries: Deliveries,
         client: httpx.Client,
         policy: RetryPolicy,

@@ -10,11 +10,12 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from selfjourney.core.jobs import Job, JobStatus
+from selfjourney.domain.jobs import Job
+from selfjourney.domain.status import JobStatus
 from selfjourney.store import Store
 from selfjourney.store.deliveries import NewDelivery
 from selfjourney.webhooks.signing import signature
@@ -51,22 +52,30 @@ def terminal_event(job: Job) -> str:
 
 
 class Events:
-    """Builds deliveries for jobs; ``notify`` wakes the dispatcher."""
+    """Builds deliveries for jobs, in each job's dialect; ``notify`` wakes the dispatcher.
+
+    Usage::
+
+        events = Events(store=store, styles={"apiframe_v2": style}, url=storage.url,
+                        max_attempts=6, progress_interval=0.5, notify=dispatcher.notify)
+    """
 
     def __init__(
         self,
+        *,
         store: Store,
-        styles: dict[str, WebhookStyle],
+        styles: Mapping[str, WebhookStyle],
         url: Callable[[str], str],
         max_attempts: int,
         progress_interval: float,
+        notify: Callable[[], None] = lambda: None,
     ) -> None:
         self.store = store
         self.styles = styles
         self.url = url
         self.max_attempts = max_attempts
         self.progress_interval = progress_interval
-        self.notify: Callable[[], None] = lambda: None
+        self.notify = notify
         self._last_progress: dict[str, float] = {}
         self._lock = threading.Lock()
 

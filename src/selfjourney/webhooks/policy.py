@@ -44,7 +44,3 @@ class RetryPolicy:
         if attempt > self.max_attempts:
             return None
         return self.backoff[min(attempt - 2, len(self.backoff) - 1)]
-
-
-#: Six attempts over about 16 minutes (10 s, 30 s, 90 s, 4 min, 10 min apart).
-DEFAULT_RETRY = RetryPolicy(max_attempts=6, backoff=(10, 30, 90, 240, 600))

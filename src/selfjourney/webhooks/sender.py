@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from selfjourney.core.errors import UnsafeUrl
+from selfjourney.domain.errors import UnsafeUrl
 
 #: Bytes of a failed response's body kept for the error text; the rest is never read.
 BODY_CAP = 256
@@ -45,7 +45,7 @@ def post(
     try:
         status, snippet = _exchange(client, url, body, headers, timeout)
     except UnsafeUrl as exc:
-        return _failed(started, f"refused: {exc.message}", retryable=False)
+        return _failed(started, f"refused: webhookUrl {exc.message}", retryable=False)
     except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
         return _failed(started, f"refused: invalid URL ({exc})", retryable=False)
     except httpx.TimeoutException as exc:

@@ -14,8 +14,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from selfjourney.core import errors
-from selfjourney.dialects.routing import Envelope, enveloped_route
+from selfjourney.dialects.base import Envelope, enveloped_route
+from selfjourney.domain import errors
 
 INVALID = (400, "INVALID_REQUEST")
 AUTH = (401, "AUTHENTICATION_ERROR")
@@ -27,6 +27,7 @@ STATUS: dict[type[errors.SelfjourneyError], tuple[int, str]] = {
     errors.SelfjourneyError: (500, "INTERNAL_ERROR"),
     errors.InvalidInput: INVALID,
     errors.InvalidAspectRatio: INVALID,
+    errors.InvalidImage: INVALID,
     errors.InvalidMask: INVALID,
     errors.UnsafeUrl: INVALID,
     errors.AuthError: AUTH,
@@ -40,7 +41,6 @@ STATUS: dict[type[errors.SelfjourneyError], tuple[int, str]] = {
     errors.InsufficientCredits: (402, "INSUFFICIENT_CREDITS"),
     errors.Unsupported: (501, "NOT_IMPLEMENTED"),
     errors.InvalidTransition: (500, "INTERNAL_ERROR"),
-    errors.Retry: (503, "SERVICE_UNAVAILABLE"),
 }
 
 

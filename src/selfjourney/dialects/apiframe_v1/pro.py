@@ -10,13 +10,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 
-from selfjourney.core.accounts import Account
-from selfjourney.core.jobs import Job
-from selfjourney.core.service import Service
 from selfjourney.dialects.apiframe_v1 import models as m
 from selfjourney.dialects.apiframe_v1 import translate as t
 from selfjourney.dialects.apiframe_v1.errors import V1Route
-from selfjourney.dialects.apiframe_v1.render import task
+from selfjourney.dialects.apiframe_v1.present import task
 from selfjourney.dialects.apiframe_v1.routes import (
     FETCH,
     READ,
@@ -25,6 +22,9 @@ from selfjourney.dialects.apiframe_v1.routes import (
     submit_act,
 )
 from selfjourney.dialects.deps import AuthorizationAccount, ServiceDep, read
+from selfjourney.domain.accounts import Account
+from selfjourney.domain.jobs import Job
+from selfjourney.service import Service
 
 router = APIRouter(prefix="/pro/midjourney", route_class=V1Route, tags=["Apiframe v1 Pro"])
 
@@ -86,7 +86,7 @@ async def generation(
 
 
 def _generation(service: Service, account: Account, generation_id: str) -> Job:
-    return service.job(account, generation_id.lower())
+    return service.read(account, generation_id.lower())
 
 
 @router.get("/account", summary="Credits and images made", responses={401: READ[401]})

@@ -11,14 +11,15 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 
-from selfjourney.core.accounts import Account
-from selfjourney.core.jobs import Act, Job, JobKind, UpscaleImage
-from selfjourney.core.service import Service
 from selfjourney.dialects.apiframe_v1 import models as m
 from selfjourney.dialects.apiframe_v1 import translate as t
 from selfjourney.dialects.apiframe_v1.errors import V1Route
-from selfjourney.dialects.apiframe_v1.render import task
+from selfjourney.dialects.apiframe_v1.present import task
 from selfjourney.dialects.deps import AuthorizationAccount, ServiceDep, read
+from selfjourney.domain.accounts import Account
+from selfjourney.domain.commands import Act, UpscaleImage
+from selfjourney.domain.kinds import JobKind
+from selfjourney.service import Service
 
 router = APIRouter(route_class=V1Route, tags=["Apiframe v1"])
 
@@ -137,9 +138,9 @@ async def seed(body: m.SeedRequest, account: AuthorizationAccount, service: Serv
 
 def _seed(service: Service, account: Account, body: m.SeedRequest) -> int:
     """An upscale shows a picture of its parent grid, so it answers with the grid's seed."""
-    job = service.job(account, body.task_id)
+    job = service.read(account, body.task_id)
     if job.kind is JobKind.UPSAMPLE and job.parent_id is not None:
-        return service.job(account, job.parent_id).seed
+        return service.read(account, job.parent_id).seed
     return job.seed
 
 
@@ -150,7 +151,7 @@ def _seed(service: Service, account: Account, body: m.SeedRequest) -> int:
     response_model_exclude_none=True,
 )
 async def fetch(body: m.FetchRequest, account: AuthorizationAccount, service: ServiceDep) -> m.Task:
-    return task(await read(service, service.job, account, body.task_id), service.url)
+    return task(await read(service, service.read, account, body.task_id), service.url)
 
 
 @router.post(
@@ -163,12 +164,8 @@ async def fetch_many(
     body: m.FetchManyRequest, account: AuthorizationAccount, service: ServiceDep
 ) -> m.TaskList:
     """In the order asked; an unknown id is a 404 naming it, like /fetch."""
-    jobs = await read(service, _jobs, service, account, body.task_ids)
+    jobs = await read(service, service.read_many, account, body.task_ids)
     return m.TaskList(tasks=[task(job, service.url) for job in jobs])
-
-
-def _jobs(service: Service, account: Account, ids: list[str]) -> list[Job]:
-    return [service.job(account, job_id) for job_id in ids]
 
 
 @router.get("/account", summary="Credits and images made", responses={401: READ[401]})
@@ -177,7 +174,7 @@ async def account(caller: AuthorizationAccount, service: ServiceDep) -> m.Accoun
 
 
 def account_info(service: Service, caller: Account) -> m.AccountInfo:
-    fresh = service.account(caller.id)
+    fresh = service.account(caller)
     return m.AccountInfo(
         email=f"{fresh.key_prefix}@selfjourney.local",
         credits=fresh.credits,

@@ -4,16 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from selfjourney.core.errors import InvalidInput
-from selfjourney.core.jobs import (
-    Act,
-    Direction,
-    Imagine,
-    JobKind,
-    References,
-    UpscaleImage,
-    Webhook,
-)
 from selfjourney.dialects.apiframe_v1.models import (
     BlendRequest,
     HookedRequest,
@@ -32,7 +22,13 @@ from selfjourney.dialects.apiframe_v1.models import (
     UpscaleAltRequest,
     UpscaleHighresRequest,
 )
-from selfjourney.dialects.apiframe_v1.render import DIALECT
+from selfjourney.dialects.apiframe_v1.present import NAME
+from selfjourney.domain.commands import Act, Imagine, UpscaleImage
+from selfjourney.domain.errors import InvalidInput
+from selfjourney.domain.jobs import Webhook
+from selfjourney.domain.kinds import JobKind
+from selfjourney.domain.params import ActionArgs, GridIndex, References
+from selfjourney.domain.sizes import Direction
 
 #: v1 sends only the final result: the terminal events, never progress.
 EVENTS = frozenset({"completed", "failed"})
@@ -63,7 +59,7 @@ def to_imagine(body: ImagineRequest) -> Imagine:
         aspect_ratio=body.aspect_ratio,
         webhook=webhook(body),
         input=_input(body),
-        dialect=DIALECT,
+        dialect=NAME,
     )
 
 
@@ -73,34 +69,37 @@ BLEND_SHAPES = {"square": "1:1", "portrait": "2:3", "landscape": "3:2"}
 
 def to_blend(body: BlendRequest) -> Imagine:
     """A grid from the images alone (no prompt): their average is the layout, their colours
-    the palette (``core.render.blend_references``)."""
+    the palette (``worker.render.blend_references``)."""
     return Imagine(
         prompt="",
         aspect_ratio=BLEND_SHAPES[body.dimension or "square"],
         references=References(tuple(body.image_urls), "blend", 1.0),
         webhook=webhook(body),
         input=_input(body),
-        dialect=DIALECT,
+        dialect=NAME,
     )
 
 
-def _act(body: ParentRequest, action: JobKind, **fields: Any) -> Act:
+def _act(
+    body: ParentRequest, action: JobKind, args: ActionArgs | None = None, **fields: Any
+) -> Act:
     return Act(
         parent_id=body.parent_task_id,
         action=action,
+        args=args or ActionArgs(),
         webhook=webhook(body),
         input=_input(body),
-        dialect=DIALECT,
+        dialect=NAME,
         **fields,
     )
 
 
 def to_upscale(body: IndexedRequest) -> Act:
-    return _act(body, JobKind.UPSAMPLE, index=body.index)
+    return _act(body, JobKind.UPSAMPLE, ActionArgs(index=GridIndex(body.index)))
 
 
 def to_variations(body: IndexedRequest) -> Act:
-    return _act(body, JobKind.VARIATION, index=body.index)
+    return _act(body, JobKind.VARIATION, ActionArgs(index=GridIndex(body.index)))
 
 
 def to_reroll(body: RerollRequest) -> Act:
@@ -113,22 +112,17 @@ def to_inpaint(body: InpaintRequest) -> Act:
 
 def to_outpaint(body: OutpaintRequest) -> Act:
     """Zoom out; with ``aspect_ratio`` a custom zoom to that shape (``zoom_ratio`` 1 too)."""
-    return _act(
-        body,
-        JobKind.OUTPAINT,
-        zoom_ratio=body.zoom_ratio,
-        aspect_ratio=body.aspect_ratio,
-        prompt=body.prompt,
-    )
+    args = ActionArgs(zoom_ratio=body.zoom_ratio, shape=body.aspect_ratio)
+    return _act(body, JobKind.OUTPAINT, args, prompt=body.prompt)
 
 
 def to_pan(body: PanRequest) -> Act:
-    return _act(body, JobKind.PAN, direction=Direction(body.direction))
+    return _act(body, JobKind.PAN, ActionArgs(direction=Direction(body.direction)))
 
 
 def to_upscale_alt(body: UpscaleAltRequest) -> Act:
     """Subtle keeps the details, creative adds some; both double the size."""
-    return _act(body, JobKind.UPSCALE, factor=2, mode=body.type)
+    return _act(body, JobKind.UPSCALE, ActionArgs(factor=2, mode=body.type))
 
 
 def to_upscale_highres(body: UpscaleHighresRequest) -> Act | UpscaleImage:
@@ -145,7 +139,7 @@ def to_upscale_highres(body: UpscaleHighresRequest) -> Act | UpscaleImage:
             factor=factor,
             webhook=webhook(body),
             input=_input(body),
-            dialect=DIALECT,
+            dialect=NAME,
         )
     if body.parent_task_id is None:
         raise InvalidInput(
@@ -155,11 +149,10 @@ def to_upscale_highres(body: UpscaleHighresRequest) -> Act | UpscaleImage:
     return Act(
         parent_id=body.parent_task_id,
         action=JobKind.UPSCALE,
-        factor=factor,
-        mode="subtle",
+        args=ActionArgs(factor=factor, mode="subtle"),
         webhook=webhook(body),
         input=_input(body),
-        dialect=DIALECT,
+        dialect=NAME,
     )
 
 
@@ -169,32 +162,34 @@ def to_pro_imagine(body: ProImagineRequest) -> Imagine:
         prompt=body.prompt,
         webhook=webhook(body),
         input=_input(body),
-        dialect=DIALECT,
+        dialect=NAME,
         priority=PRO_PRIORITY[body.mode or "fast"],
     )
 
 
 def to_pro_variations(body: IndexedRequest) -> Act:
-    return _act(body, JobKind.VARIATION, index=body.index, priority=_PRO_FAST)
+    args = ActionArgs(index=GridIndex(body.index))
+    return _act(body, JobKind.VARIATION, args, priority=_PRO_FAST)
 
 
 def to_pro_vary(body: ProVaryRequest) -> Act:
     """Vary (Subtle) or Vary (Strong): a variation of that strength."""
-    return _act(body, JobKind.VARIATION, index=body.index, strength=body.type, priority=_PRO_FAST)
+    args = ActionArgs(index=GridIndex(body.index), strength=body.type)
+    return _act(body, JobKind.VARIATION, args, priority=_PRO_FAST)
 
 
 def to_pro_upscale(body: ProUpscaleRequest) -> Act:
     """A 2x upscale of grid image ``index`` (no upscale-1x first), subtle or creative."""
-    return _act(
-        body, JobKind.UPSCALE, index=body.index, factor=2, mode=body.type, priority=_PRO_FAST
-    )
+    args = ActionArgs(index=GridIndex(body.index), factor=2, mode=body.type)
+    return _act(body, JobKind.UPSCALE, args, priority=_PRO_FAST)
 
 
 def to_pro_pan(body: ProPanRequest) -> Act:
-    direction = Direction(body.type)
-    return _act(body, JobKind.PAN, index=body.index, direction=direction, priority=_PRO_FAST)
+    args = ActionArgs(index=GridIndex(body.index), direction=Direction(body.type))
+    return _act(body, JobKind.PAN, args, priority=_PRO_FAST)
 
 
 def to_pro_zoom(body: ProZoomRequest) -> Act:
     """Zoom out of grid image ``index`` by ``type``, a ratio in (1, 2]."""
-    return _act(body, JobKind.OUTPAINT, index=body.index, zoom_ratio=body.type, priority=_PRO_FAST)
+    args = ActionArgs(index=GridIndex(body.index), zoom_ratio=float(body.type))
+    return _act(body, JobKind.OUTPAINT, args, priority=_PRO_FAST)

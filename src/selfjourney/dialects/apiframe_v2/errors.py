@@ -9,15 +9,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from selfjourney.core import errors
 from selfjourney.dialects.apiframe_v2.models import ACTION_TAGS
-from selfjourney.dialects.routing import Envelope, enveloped_route
+from selfjourney.dialects.base import Envelope, enveloped_route
+from selfjourney.domain import errors
 
 #: Every domain error, to the HTTP status Apiframe v2 uses for it.
 STATUS: dict[type[errors.SelfjourneyError], int] = {
     errors.SelfjourneyError: 500,
     errors.InvalidInput: 400,
     errors.InvalidAspectRatio: 400,
+    errors.InvalidImage: 400,
     errors.InvalidMask: 400,
     errors.UnsafeUrl: 400,
     errors.AuthError: 401,
@@ -31,7 +32,6 @@ STATUS: dict[type[errors.SelfjourneyError], int] = {
     errors.InsufficientCredits: 402,
     errors.Unsupported: 501,
     errors.InvalidTransition: 500,
-    errors.Retry: 503,
 }
 
 #: Core field names to this dialect's JSON paths.

@@ -8,12 +8,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Header, Path, Query
 from fastapi.concurrency import run_in_threadpool
 
-from selfjourney.core.errors import InvalidInput
 from selfjourney.dialects.apiframe_v2 import models as m
 from selfjourney.dialects.apiframe_v2.errors import V2Route
-from selfjourney.dialects.apiframe_v2.render import job_public, job_summary
+from selfjourney.dialects.apiframe_v2.present import job_public, job_summary
 from selfjourney.dialects.apiframe_v2.translate import idempotency, to_act, to_imagine
 from selfjourney.dialects.deps import ApiKeyAccount, ServiceDep, read
+from selfjourney.domain.errors import InvalidInput
 
 router = APIRouter(prefix="/v2", route_class=V2Route)
 
@@ -77,7 +77,7 @@ async def action(
 async def get_job(
     id: Annotated[str, Path(json_schema_extra=_UUID)], account: ApiKeyAccount, service: ServiceDep
 ) -> m.JobPublic:
-    job = await read(service, service.job, account, _uuid(id, "id"))
+    job = await read(service, service.read, account, _uuid(id, "id"))
     return job_public(job, service.url)
 
 
@@ -99,10 +99,8 @@ def list_jobs(
     search: Annotated[str | None, Query(json_schema_extra=_UUID)] = None,
     include_models: Literal["true", "false"] = "false",
 ) -> m.JobList:
-    if search is not None:
-        page = service.jobs(account, limit, cursor, status, model, _uuid(search, "search"))
-    else:
-        page = service.jobs(account, limit, cursor, status, model)
+    found = None if search is None else _uuid(search, "search")
+    page = service.list_jobs(account, limit, cursor, status, model, found)
     extra = {"models": service.models_used(account)} if include_models == "true" else {}
     return m.JobList(
         jobs=[job_summary(job, service.url) for job in page.jobs],
@@ -119,7 +117,7 @@ def list_jobs(
     responses={code: _ERRORS[code] for code in (401, 403)},
 )
 def me(account: ApiKeyAccount, service: ServiceDep) -> m.Me:
-    fresh = service.account(account.id)
+    fresh = service.account(account)
     return m.Me(
         user=m.MeUser(id=fresh.id, email=f"{fresh.key_prefix}@selfjourney.local", role="OWNER"),
         team=m.MeTeam(

@@ -7,8 +7,6 @@ import json
 from collections.abc import Sequence
 from dataclasses import replace
 
-from selfjourney.core.errors import InvalidInput
-from selfjourney.core.jobs import Act, Direction, Idempotency, Imagine, JobKind, Webhook
 from selfjourney.dialects.apiframe_v2.models import (
     ActionRequest,
     GenerateRequest,
@@ -18,7 +16,13 @@ from selfjourney.dialects.apiframe_v2.models import (
     UpsampleRequest,
     VariationRequest,
 )
-from selfjourney.dialects.apiframe_v2.render import DIALECT
+from selfjourney.dialects.apiframe_v2.present import NAME
+from selfjourney.domain.commands import Act, Idempotency, Imagine
+from selfjourney.domain.errors import InvalidInput
+from selfjourney.domain.jobs import DEFAULT_EVENTS, Webhook
+from selfjourney.domain.kinds import JobKind
+from selfjourney.domain.params import ActionArgs, GridIndex
+from selfjourney.domain.sizes import Direction
 
 MAX_IDEMPOTENCY_KEY = 255
 
@@ -26,7 +30,7 @@ MAX_IDEMPOTENCY_KEY = 255
 def webhook(url: str | None, events: Sequence[str] | None) -> Webhook | None:
     if url is None:
         return None
-    return Webhook(url=url, events=frozenset(events or ("completed", "failed")))
+    return Webhook(url=url, events=frozenset(events) if events else DEFAULT_EVENTS)
 
 
 def idempotency(
@@ -50,7 +54,7 @@ def to_imagine(body: GenerateRequest) -> Imagine:
         aspect_ratio=ratio,  # None: the prompt's --ar, else 1:1 (the core decides)
         webhook=webhook(body.webhookUrl, body.webhookEvents),
         input=body.model_dump(mode="json", exclude_unset=True),
-        dialect=DIALECT,
+        dialect=NAME,
     )
 
 
@@ -60,13 +64,13 @@ def to_act(body: ActionRequest) -> Act:
         action=JobKind(body.action),
         webhook=webhook(body.webhookUrl, body.webhookEvents),
         input=body.model_dump(mode="json", exclude_unset=True, exclude={"mask"}),
-        dialect=DIALECT,
+        dialect=NAME,
     )
     if isinstance(body, UpsampleRequest | VariationRequest):
-        return replace(base, index=int(body.index))
+        return replace(base, args=ActionArgs(index=GridIndex(body.index)))
     if isinstance(body, OutpaintRequest):
-        return replace(base, zoom_ratio=float(body.zoomRatio))
+        return replace(base, args=ActionArgs(zoom_ratio=float(body.zoomRatio)))
     if isinstance(body, PanRequest):
-        return replace(base, direction=Direction(body.direction))
+        return replace(base, args=ActionArgs(direction=Direction(body.direction)))
     assert isinstance(body, InpaintRequest)
     return replace(base, mask=body.mask, prompt=body.prompt)

@@ -1,16 +1,16 @@
 """The midapi.ai dialect (``/api/v1/mj/*``, ``/api/v1/common/*``): the kie.ai MJ API's wire format.
 
-``router`` serves it, ``webhook_style`` shapes its callbacks, ``DIALECT`` tags its jobs.
+``models`` (lenient requests, the ``{code, msg, data}`` envelope), ``translate`` (requests to
+commands), ``present`` (jobs to record-info and callbacks), ``errors``, ``routes``.
 """
 
 from __future__ import annotations
 
 from selfjourney.config import Settings
-from selfjourney.dialects.midapi.render import DIALECT, callback_payload
+from selfjourney.dialects.base import Dialect
+from selfjourney.dialects.midapi.present import NAME, callback_payload
 from selfjourney.dialects.midapi.routes import router
 from selfjourney.webhooks.events import WebhookStyle
-
-__all__ = ["DIALECT", "router", "webhook_style"]
 
 
 def webhook_style(settings: Settings) -> WebhookStyle:
@@ -23,3 +23,8 @@ def webhook_style(settings: Settings) -> WebhookStyle:
         backoff=backoff,
         max_attempts=len(backoff) + 1,
     )
+
+
+dialect = Dialect(name=NAME, routers=(router,), webhook_style=webhook_style)
+
+__all__ = ["dialect", "webhook_style"]

@@ -16,14 +16,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from selfjourney.core import errors
-from selfjourney.dialects.routing import Envelope, enveloped_route
+from selfjourney.dialects.base import Envelope, enveloped_route
+from selfjourney.domain import errors
 
 #: Every domain error, to the midapi body code used for it.
 STATUS: dict[type[errors.SelfjourneyError], int] = {
     errors.SelfjourneyError: 500,
     errors.InvalidInput: 422,
     errors.InvalidAspectRatio: 422,
+    errors.InvalidImage: 422,
     errors.InvalidMask: 422,
     errors.UnsafeUrl: 422,
     errors.AuthError: 401,
@@ -37,7 +38,6 @@ STATUS: dict[type[errors.SelfjourneyError], int] = {
     errors.InsufficientCredits: 402,
     errors.Unsupported: 505,
     errors.InvalidTransition: 500,
-    errors.Retry: 455,
 }
 
 #: Kie's wording for a missing or bad key, followed by what exactly was wrong.

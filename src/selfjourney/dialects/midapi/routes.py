@@ -7,12 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
-from selfjourney.core.errors import NotFound
-from selfjourney.core.jobs import Act
 from selfjourney.dialects.deps import AuthorizationAccount, ServiceDep, read
 from selfjourney.dialects.midapi import models as m
 from selfjourney.dialects.midapi.errors import MidapiRoute
-from selfjourney.dialects.midapi.render import record_info
+from selfjourney.dialects.midapi.present import record_info
 from selfjourney.dialects.midapi.translate import (
     check_not_expired,
     own_file,
@@ -20,6 +18,8 @@ from selfjourney.dialects.midapi.translate import (
     to_upscale,
     to_vary,
 )
+from selfjourney.domain.commands import Act
+from selfjourney.domain.errors import NotFound
 
 router = APIRouter(prefix="/api/v1", route_class=MidapiRoute, tags=["midapi.ai"])
 
@@ -93,13 +93,13 @@ async def get_record_info(
     account: AuthorizationAccount,
     service: ServiceDep,
 ) -> m.MidapiRecordInfoResponse:
-    job = await read(service, service.job, account, taskId)
+    job = await read(service, service.read, account, taskId)
     return m.MidapiRecordInfoResponse(code=200, msg=OK, data=record_info(job, service.url))
 
 
 @router.get("/common/credit", response_model=_CREDIT, summary="Remaining credits")
 async def credit(account: AuthorizationAccount, service: ServiceDep) -> m.MidapiCreditResponse:
-    fresh = await read(service, service.account, account.id)
+    fresh = await read(service, service.account, account)
     return m.MidapiCreditResponse(code=200, msg=OK, data=fresh.credits)
 
 
@@ -122,7 +122,7 @@ async def download_url(
 ) -> m.MidapiDownloadUrlResponse:
     job_id = own_file(body.url, service.url(""))
     try:
-        job = await read(service, service.job, account, job_id)
+        job = await read(service, service.read, account, job_id)
     except NotFound:
         raise NotFound(job_id, "File") from None  # another key's image, or a deleted job
     check_not_expired(job.expired)

@@ -20,20 +20,23 @@ import math
 import re
 from dataclasses import replace
 
-from selfjourney.core.errors import InvalidInput, Unsupported
-from selfjourney.core.flags import Flags
-from selfjourney.core.jobs import Act, Imagine, JobKind, References, Webhook
 from selfjourney.dialects.midapi.models import (
     MidapiGenerateRequest,
     MidapiUpscaleAliasRequest,
     MidapiUpscaleRequest,
     MidapiVaryRequest,
 )
-from selfjourney.dialects.midapi.render import DIALECT
+from selfjourney.dialects.midapi.present import NAME
+from selfjourney.domain.commands import Act, Imagine
+from selfjourney.domain.errors import InvalidInput, Unsupported
+from selfjourney.domain.flags import Flags
+from selfjourney.domain.jobs import Webhook
+from selfjourney.domain.kinds import JobKind
+from selfjourney.domain.params import ActionArgs, GridIndex, ReferenceMode, References
 
 PRIORITY = {"relaxed": 0, "fast": 1, "turbo": 2}
 #: Reference mode of each image-guided task type.
-REFERENCE_MODES = {
+REFERENCE_MODES: dict[str, ReferenceMode] = {
     "mj_img2img": "image",
     "mj_style_reference": "style",
     "mj_omni_reference": "omni",
@@ -111,7 +114,7 @@ def to_imagine(body: MidapiGenerateRequest) -> Imagine:
         aspect_ratio=body.aspectRatio,
         webhook=callback(body.callBackUrl),
         input=body.model_dump(mode="json", exclude_unset=True),
-        dialect=DIALECT,
+        dialect=NAME,
         flags=flags(body),
         watermark=body.waterMark or body.watermark,
         references=references(body),
@@ -127,7 +130,7 @@ def _act(
         action=action,
         webhook=callback(body.callBackUrl),
         input=body.model_dump(mode="json", exclude_unset=True),
-        dialect=DIALECT,
+        dialect=NAME,
         watermark=body.waterMark or body.watermark,
     )
 
@@ -135,13 +138,13 @@ def _act(
 def to_upscale(body: MidapiUpscaleRequest | MidapiUpscaleAliasRequest) -> Act:
     """U1-U4: ``imageIndex`` (or the alias's ``index``) 0-3 is grid image 1-4."""
     index = body.imageIndex if isinstance(body, MidapiUpscaleRequest) else body.grid_index()
-    return replace(_act(body, JobKind.UPSAMPLE), index=index + 1)
+    return replace(_act(body, JobKind.UPSAMPLE), args=ActionArgs(index=GridIndex(index + 1)))
 
 
 def to_vary(body: MidapiVaryRequest) -> Act:
     """V1-V4: 0-3 are 0-based (the schema); 4 is the last image (the notes' 1-4 reading)."""
-    index = min(body.imageIndex + 1, LAST_IMAGE)
-    return replace(_act(body, JobKind.VARIATION), index=index)
+    index = GridIndex(min(body.imageIndex + 1, LAST_IMAGE))
+    return replace(_act(body, JobKind.VARIATION), args=ActionArgs(index=index))
 
 
 def own_file(url: str, base: str) -> str:

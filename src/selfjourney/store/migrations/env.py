@@ -1,4 +1,4 @@
-"""Alembic environment: runs on the connection handed in by ``store.db.migrate``."""
+"""Alembic environment: runs on the connection handed in by ``store.migrate.migrate``."""
 
 from __future__ import annotations
 

@@ -1,0 +1,143 @@
+"""``create_app``: the FastAPI app of every dialect over one service, and what every route shares
+(request ids, the 500 envelope, an OpenAPI document without FastAPI's generic 422)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
+from pathlib import Path
+from typing import Any, Protocol
+
+from fastapi import FastAPI, Request
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from selfjourney import __version__
+from selfjourney.dialects.base import Dialect
+from selfjourney.dialects.registry import DIALECTS
+from selfjourney.service import Service
+
+log = logging.getLogger(__name__)
+
+
+class Lifecycle(Protocol):
+    """What runs beside the API in its process (workers, the dispatcher), started and stopped
+    with the app."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+def create_app(
+    *,
+    service: Service,
+    dialects: tuple[Dialect, ...] = DIALECTS,
+    images_dir: Path | None = None,
+    lifecycle: Lifecycle | None = None,
+) -> FastAPI:
+    """The ASGI app: every dialect's routes over one service.
+
+    ``images_dir`` (local storage) is served at ``/cdn/images``; ``lifecycle`` starts and stops
+    with the app's lifespan.
+    """
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if lifecycle is not None:
+            lifecycle.start()
+        try:
+            yield
+        finally:
+            if lifecycle is not None:
+                lifecycle.stop()
+
+    app = FastAPI(
+        title="selfjourney",
+        version=__version__,
+        description=(
+            "A self-hosted, Midjourney-compatible image API: the Apiframe v2 (/v2), "
+            "midapi.ai (/api/v1) and Apiframe v1 (/imagine, /fetch, ...) wire formats."
+        ),
+        lifespan=lifespan,
+    )
+    app.openapi = partial(_openapi_without_422, app)  # type: ignore[method-assign]
+    app.state.service = service
+    app.state.process = lifecycle
+    for dialect in dialects:
+        for router in dialect.routers:
+            app.include_router(router)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _server_error)
+    if images_dir is not None:
+        images_dir.mkdir(parents=True, exist_ok=True)
+        app.mount("/cdn/images", StaticFiles(directory=images_dir), name="cdn")
+    app.add_middleware(RequestIdMiddleware)
+    return app
+
+
+class RequestIdMiddleware:
+    """Puts an ``X-Request-Id`` on every response (the caller's, when it sent a sane one)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _incoming_id(scope) or uuid.uuid4().hex
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+def _incoming_id(scope: Scope) -> str | None:
+    headers: list[tuple[bytes, bytes]] = scope.get("headers", [])
+    for name, value in headers:
+        if name == b"x-request-id" and 0 < len(value) <= 128 and value.isascii():
+            text = value.decode()
+            return text if text.isprintable() else None
+    return None
+
+
+def _openapi_without_422(app: FastAPI) -> dict[str, Any]:
+    """FastAPI documents a 422 on every route; each dialect answers bad input its own way."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+        )
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                operation.get("responses", {}).pop("422", None)
+        for name in ("HTTPValidationError", "ValidationError"):
+            schema.get("components", {}).get("schemas", {}).pop(name, None)
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return JSONResponse(
+        {"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers
+    )
+
+
+async def _server_error(_request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", exc_info=exc)
+    return JSONResponse({"error": "Internal server error"}, status_code=500)

@@ -1,0 +1,34 @@
+"""The service an API process runs: over the store, the storage and a queue's way in."""
+
+from __future__ import annotations
+
+from selfjourney.config import Settings
+from selfjourney.queue.base import Queue
+from selfjourney.service import Service
+from selfjourney.service.service import RunInline
+from selfjourney.storage.base import Storage
+from selfjourney.store import Store
+
+
+def build_service(
+    settings: Settings,
+    *,
+    store: Store,
+    storage: Storage,
+    queue: Queue,
+    max_concurrent_jobs: int,
+    run_inline: RunInline | None = None,
+) -> Service:
+    """The service; ``run_inline`` runs upsamples (a copy) in the request's thread."""
+    return Service(
+        store=store,
+        storage=storage,
+        queue=queue,
+        costs=settings.costs,
+        allow_private_urls=settings.allow_private_urls,
+        max_concurrent_jobs=max_concurrent_jobs,
+        run_inline=run_inline if settings.inline_upsample else None,
+        # Remembering keys saves a thread hop per request when the database is remote; with
+        # local SQLite reads the look-up is cheaper than the hop and revocation stays instant.
+        auth_cache_seconds=0.0 if store.db.reads_are_local else 1.0,
+    )

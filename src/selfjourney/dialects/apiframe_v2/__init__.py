@@ -1,0 +1,23 @@
+"""The Apiframe v2 dialect (``/v2/...``, ``X-API-Key``): the vendor's OpenAPI contract.
+
+``models`` (strict requests, responses), ``translate`` (requests to commands), ``present``
+(jobs to v2 JSON and webhook bodies), ``errors`` (the v2 envelope), ``routes``.
+"""
+
+from __future__ import annotations
+
+from selfjourney.config import Settings
+from selfjourney.dialects.apiframe_v2.present import NAME, webhook_payload
+from selfjourney.dialects.apiframe_v2.routes import router
+from selfjourney.dialects.base import Dialect
+from selfjourney.webhooks.events import WebhookStyle
+
+
+def webhook_style(_settings: Settings) -> WebhookStyle:
+    """v2 webhooks: every event the subscriber names, the server's delivery rules."""
+    return WebhookStyle(webhook_payload)
+
+
+dialect = Dialect(name=NAME, routers=(router,), webhook_style=webhook_style)
+
+__all__ = ["dialect"]

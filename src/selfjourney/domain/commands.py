@@ -1,0 +1,71 @@
+"""The commands every request becomes, whatever dialect it came in.
+
+``Imagine`` makes a new grid, ``Act`` presses a button on a finished job, ``UpscaleImage``
+enlarges a caller's image by URL. ``input`` is the caller's request as it should be echoed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from selfjourney.domain.flags import Flags
+from selfjourney.domain.jobs import Webhook
+from selfjourney.domain.kinds import JobKind
+from selfjourney.domain.params import ActionArgs, References
+
+
+@dataclass(frozen=True)
+class Imagine:
+    """A new grid. ``flags`` are the dialect's structured parameters; they win over the
+    flags typed in the prompt, and ``aspect_ratio`` wins over both."""
+
+    prompt: str
+    aspect_ratio: str | None = None
+    webhook: Webhook | None = None
+    input: dict[str, Any] = field(default_factory=dict)
+    dialect: str = "apiframe_v2"
+    flags: Flags = field(default_factory=Flags)
+    watermark: str | None = None
+    references: References | None = None
+    #: Queue priority: higher runs first (midapi's turbo > fast > relaxed).
+    priority: int = 0
+
+
+@dataclass(frozen=True)
+class Act:
+    """A follow-up action on a finished parent job."""
+
+    parent_id: str
+    action: JobKind
+    args: ActionArgs = field(default_factory=ActionArgs)
+    #: A new prompt (inpaint, reroll, outpaint); flags in it are dropped.
+    prompt: str | None = None
+    #: Inpaint: a base64 image, white where to repaint (never stored with the job's input).
+    mask: str | None = None
+    webhook: Webhook | None = None
+    input: dict[str, Any] = field(default_factory=dict)
+    dialect: str = "apiframe_v2"
+    watermark: str | None = None
+    priority: int = 0
+
+
+@dataclass(frozen=True)
+class UpscaleImage:
+    """An upscale of a caller's image by URL (no parent job), downloaded by the worker."""
+
+    image_url: str
+    factor: int
+    mode: str = "subtle"
+    webhook: Webhook | None = None
+    input: dict[str, Any] = field(default_factory=dict)
+    dialect: str = "apiframe_v1"
+    priority: int = 0
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """A client's Idempotency-Key and a fingerprint of the request it came with."""
+
+    key: str
+    fingerprint: str

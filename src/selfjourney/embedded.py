@@ -1,0 +1,105 @@
+"""``selfjourney serve`` on the embedded defaults: the API and the workers in one process.
+
+SQLite (or any database by URL), files on local disk served at ``/cdn/images``, an in-process
+queue whose threads run the worker. Each side is built by its own function; this module only
+joins them.
+
+Usage::
+
+    embedded = build_embedded(Settings())
+    app = embedded.app()   # its lifespan starts and stops the workers
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+from fastapi import FastAPI
+
+from selfjourney.api import build_service, create_app
+from selfjourney.config import Settings
+from selfjourney.dialects.registry import DIALECTS, webhook_styles
+from selfjourney.engines.base import Engine
+from selfjourney.engines.upscale import Upscaler
+from selfjourney.queue.local import LocalQueue
+from selfjourney.service import Service
+from selfjourney.storage.base import Storage
+from selfjourney.storage.local import LocalStorage
+from selfjourney.store import Store
+from selfjourney.store.database import Clock, utcnow
+from selfjourney.worker.side import WorkerSide, build_worker_side
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """One process holding both sides; tests build one with fakes swapped in."""
+
+    settings: Settings
+    store: Store
+    storage: Storage
+    queue: LocalQueue
+    service: Service
+    workers: WorkerSide
+
+    def start(self) -> None:
+        """Re-queue what a previous process left unfinished, then start working."""
+        for job_id in self.store.jobs.recover():
+            self.queue.enqueue(job_id)
+        self.queue.start()
+        self.workers.start()
+
+    def stop(self) -> None:
+        self.queue.stop()
+        self.workers.stop()
+        self.store.close()
+
+    def app(self) -> FastAPI:
+        """The API over this process's service; its lifespan starts and stops the rest."""
+        return create_app(
+            service=self.service,
+            dialects=DIALECTS,
+            images_dir=self.settings.data_dir / "images",
+            lifecycle=self,
+        )
+
+
+def build_embedded(
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    upscaler: Upscaler | None = None,
+    storage: Storage | None = None,
+    clock: Clock = utcnow,
+    fetch_client: httpx.Client | None = None,
+) -> Embedded:
+    """Both sides over one store and one storage, joined by an in-process queue."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = Store.connect(settings.db_url, clock)
+    storage = storage or LocalStorage(settings.data_dir, settings.base_url)
+    workers = build_worker_side(
+        settings,
+        store=store,
+        storage=storage,
+        styles=webhook_styles(settings),
+        engine=engine,
+        upscaler=upscaler,
+        fetch_client=fetch_client,
+    )
+    queue = LocalQueue(workers.worker.run, workers=settings.workers)
+    service = build_service(
+        settings,
+        store=store,
+        storage=storage,
+        queue=queue,
+        max_concurrent_jobs=max(1, settings.workers),  # jobs that can render at once
+        run_inline=workers.worker.run_claimed,
+    )
+    return Embedded(
+        settings=settings,
+        store=store,
+        storage=storage,
+        queue=queue,
+        service=service,
+        workers=workers,
+    )

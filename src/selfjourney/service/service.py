@@ -1,0 +1,286 @@
+"""The service: every request, whatever its dialect, becomes an Imagine, an Act or a read here.
+
+Rules (parents, costs, idempotency, credits) are the domain's; the service applies them for an
+authenticated account, then stores the job (with its debit) and hands it to the queue.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import replace
+
+from selfjourney.domain.accounts import Account
+from selfjourney.domain.commands import Act, Idempotency, Imagine, UpscaleImage
+from selfjourney.domain.errors import ActionUnavailable, InvalidMask, NotFound
+from selfjourney.domain.flags import parse_prompt
+from selfjourney.domain.jobs import Job, Webhook
+from selfjourney.domain.kinds import JobKind
+from selfjourney.domain.pages import Cursor, Page
+from selfjourney.domain.params import ActionArgs, JobParams
+from selfjourney.domain.rules import (
+    check_args,
+    check_parent,
+    check_upscale,
+    check_upscale_options,
+    follow_up_params,
+    follow_up_prompt,
+)
+from selfjourney.domain.sizes import parse_aspect_ratio
+from selfjourney.domain.status import JobStatus
+from selfjourney.imaging.masks import decode_mask
+from selfjourney.outbound.guard import check_url
+from selfjourney.queue.base import Queue
+from selfjourney.service.auth import Authenticator
+from selfjourney.storage.base import Storage
+from selfjourney.store import Store
+
+#: Runs a job the caller has just inserted already claimed (an upsample: a copy, not a render).
+RunInline = Callable[[Job, bytes | None], object]
+
+
+class Service:
+    """Accepts commands for an authenticated account and hands jobs to the queue.
+
+    Usage::
+
+        service = Service(store=store, storage=storage, queue=queue, costs=DEFAULT_COSTS)
+        job, replayed = service.imagine(service.authenticate(key), Imagine("a red fox"))
+    """
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        storage: Storage,
+        queue: Queue,
+        costs: dict[str, int],
+        allow_private_urls: bool = False,
+        max_concurrent_jobs: int = 10,
+        run_inline: RunInline | None = None,
+        auth_cache_seconds: float = 0.0,
+    ) -> None:
+        self._store = store
+        self._storage = storage
+        self._queue = queue
+        self.costs = costs
+        self._allow_private_urls = allow_private_urls
+        #: Jobs that can render at once (shown to callers; excess jobs wait QUEUED).
+        self.max_concurrent_jobs = max_concurrent_jobs
+        self._run_inline = run_inline
+        self._auth = Authenticator(store, cache_seconds=auth_cache_seconds)
+
+    @property
+    def reads_are_local(self) -> bool:
+        """Whether a read is cheaper than a thread hop (SQLite on this machine)."""
+        return self._store.db.reads_are_local
+
+    def authenticate(self, raw_key: str | None) -> Account:
+        """The active account of a key (MissingKey, InvalidKey, InactiveKey otherwise)."""
+        return self._auth.authenticate(raw_key)
+
+    def recent_account(self, raw_key: str | None) -> Account | None:
+        """An account authenticated a moment ago, without the store; None if not remembered."""
+        return self._auth.recent(raw_key)
+
+    # -- commands ---------------------------------------------------------------------------
+
+    def imagine(
+        self, account: Account, command: Imagine, idempotency: Idempotency | None = None
+    ) -> tuple[Job, bool]:
+        """Accept a new grid job. Returns (job, replayed)."""
+        if idempotency and (replayed := self._replayed(account, idempotency)):
+            return replayed, True
+        text, in_prompt = parse_prompt(command.prompt)
+        structured = command.flags
+        if command.aspect_ratio is not None:
+            structured = replace(structured, aspect_ratio=command.aspect_ratio)
+        flags = structured.over(in_prompt)
+        flags = replace(flags, aspect_ratio=flags.aspect_ratio or "1:1")
+        parse_aspect_ratio(flags.aspect_ratio or "")
+        self._check_webhook(command.webhook)
+        if command.references is not None:
+            for n, url in enumerate(command.references.urls):
+                check_url(url, self._allow_private_urls, field=f"references.{n}")
+        params = JobParams(
+            flags=flags,
+            references=command.references,
+            watermark=command.watermark,
+            priority=command.priority,
+        )
+        job = self._new_job(account, JobKind.IMAGINE, text, params, command)
+        if flags.seed is not None:
+            job = replace(job, seed=flags.seed)
+        return self._submit(job, idempotency)
+
+    def act(
+        self, account: Account, command: Act, idempotency: Idempotency | None = None
+    ) -> tuple[Job, bool]:
+        """Accept a follow-up on a parent job, after every rule has passed."""
+        if idempotency and (replayed := self._replayed(account, idempotency)):
+            return replayed, True
+        check_args(command.action, command.args)  # a bad value is a 400 whatever the parent
+        parent = self._store.jobs.get_owned(account.id, command.parent_id)
+        check_parent(parent, command.action, command.args.index)
+        if command.action is JobKind.UPSCALE:
+            assert parent.result is not None
+            width, height = parent.result.width, parent.result.height
+            check_upscale(width, height, command.args.factor, command.args.mode)
+        self._check_images(parent, command)
+        self._check_webhook(command.webhook)
+        mask = self._mask(parent, command) if command.action is JobKind.INPAINT else None
+        prompt, params = follow_up_prompt(parent, command), follow_up_params(parent, command)
+        job = self._new_job(account, command.action, prompt, params, command, parent.id)
+        if command.action is JobKind.UPSAMPLE:  # one image of the grid: the grid's seed
+            job = replace(job, seed=parent.seed)
+        return self._submit(job, idempotency, mask)
+
+    def upscale_image(
+        self, account: Account, command: UpscaleImage, idempotency: Idempotency | None = None
+    ) -> tuple[Job, bool]:
+        """Accept an upscale of a caller's image by URL: no parent; the worker downloads it.
+
+        Its size is known only once downloaded, so the worker refuses (and refunds) a too
+        large image; the URL itself is checked against the outbound policy now.
+        """
+        if idempotency and (replayed := self._replayed(account, idempotency)):
+            return replayed, True
+        check_upscale_options(command.factor, command.mode)
+        check_url(command.image_url, self._allow_private_urls, field="image_url")
+        self._check_webhook(command.webhook)
+        params = JobParams(
+            action=ActionArgs(factor=command.factor, mode=command.mode),
+            image_url=command.image_url,
+            priority=command.priority,
+        )
+        job = self._new_job(account, JobKind.UPSCALE, "", params, command)
+        return self._submit(job, idempotency)
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def read(self, account: Account, job_id: str) -> Job:
+        """One of the account's jobs; NotFound for an unknown id or another key's job."""
+        return self._store.jobs.get_owned(account.id, job_id)
+
+    def read_many(self, account: Account, job_ids: list[str]) -> list[Job]:
+        """Several of the account's jobs in one look-up, in the order asked.
+
+        NotFound names the first id that is unknown or another key's.
+        """
+        found = {job.id: job for job in self._store.jobs.get_many(job_ids)}
+        jobs = []
+        for job_id in job_ids:
+            job = found.get(job_id)
+            if job is None or job.account_id != account.id:
+                raise NotFound(job_id)
+            jobs.append(job)
+        return jobs
+
+    def list_jobs(
+        self,
+        account: Account,
+        limit: int = 20,
+        cursor: str | None = None,
+        status: str | None = None,
+        model: str | None = None,
+        search: str | None = None,
+    ) -> Page:
+        """The account's jobs, newest first; ``cursor`` continues a previous page."""
+        after = Cursor.decode(cursor) if cursor is not None else None
+        return self._store.jobs.page(account.id, limit, after, status, model, search)
+
+    def account(self, account: Account) -> Account:
+        """The account as it is now (its balance moves with every job)."""
+        return self._store.accounts.get(account.id)
+
+    def images_made(self, account: Account) -> int:
+        return self._store.jobs.images_made(account.id)
+
+    def models_used(self, account: Account) -> list[str]:
+        return self._store.jobs.models(account.id)
+
+    def url(self, key: str) -> str:
+        """Where a client downloads a stored image."""
+        return self._storage.url(key)
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _replayed(self, account: Account, idempotency: Idempotency) -> Job | None:
+        """A replay answers before validation; the create transaction checks again."""
+        return self._store.jobs.replay(account.id, idempotency)
+
+    def _check_webhook(self, webhook: Webhook | None) -> None:
+        if webhook is not None:
+            check_url(webhook.url, self._allow_private_urls, field="webhook_url")
+
+    def _check_images(self, parent: Job, command: Act) -> None:
+        """The parent pictures the action starts from must still be stored."""
+        assert parent.result is not None
+        keys = parent.result.images
+        index = command.args.index
+        if command.action is JobKind.REROLL:
+            source = parent.params.source
+            if source is None:
+                return  # a reroll of a generated grid needs no picture
+            keys = [source.key]
+        elif index is not None:
+            keys = [keys[index.offset]] if index.offset < len(keys) else []
+        if not keys or not all(self._storage.exists(key) for key in keys):
+            raise ActionUnavailable(
+                f"the images of parent job {parent.id} are no longer stored",
+                parent.id,
+                command.action.value,
+            )
+
+    def _mask(self, parent: Job, command: Act) -> bytes:
+        assert parent.result is not None
+        if command.mask is None:
+            raise InvalidMask("mask is required to vary a region", "mask")
+        return decode_mask(command.mask, (parent.result.width, parent.result.height))
+
+    def _new_job(
+        self,
+        account: Account,
+        kind: JobKind,
+        prompt: str,
+        params: JobParams,
+        command: Imagine | Act | UpscaleImage,
+        parent_id: str | None = None,
+    ) -> Job:
+        return Job(
+            id=str(uuid.uuid4()),
+            account_id=account.id,
+            kind=kind,
+            status=JobStatus.QUEUED,
+            prompt=prompt,
+            params=params,
+            input=command.input,
+            dialect=command.dialect,
+            seed=secrets.randbelow(2**31),
+            cost=self.costs[kind.value],
+            created_at=self._store.now(),
+            parent_id=parent_id,
+            webhook=command.webhook,
+            webhook_status="pending" if command.webhook else None,
+        )
+
+    def _submit(
+        self, job: Job, idempotency: Idempotency | None, mask: bytes | None = None
+    ) -> tuple[Job, bool]:
+        inline = (
+            job.kind is JobKind.UPSAMPLE
+            and self._run_inline is not None
+            and not job.params.watermark  # drawing a watermark is real work: queue it
+        )
+        if inline:  # insert it already claimed: one transaction fewer on the hot path
+            job = job.moved(JobStatus.PROCESSING, attempt=1, started_at=job.created_at)
+        stored, replayed = self._store.jobs.create(job, idempotency, mask)
+        if replayed:
+            return stored, True
+        if inline and self._run_inline is not None:
+            self._run_inline(stored, None)
+            # Accepted as QUEUED, like every submission; a GET shows it already finished.
+            return replace(stored, status=JobStatus.QUEUED), False
+        self._queue.enqueue(stored.id, stored.params.priority)
+        return stored, False

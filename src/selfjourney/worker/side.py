@@ -1,0 +1,152 @@
+"""The worker side of a process, built from the settings: engine, upscaler, renderer, worker,
+webhook events and their dispatcher, and the janitor.
+
+It needs no FastAPI app: a worker process builds this and a queue consumer, nothing else. The
+engine is made here (``ENGINES``), after any fork, and loaded by ``load()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
+
+import httpx
+
+from selfjourney.config import Misconfigured, Settings
+from selfjourney.engines.base import Engine
+from selfjourney.engines.procedural import ProceduralEngine
+from selfjourney.engines.upscale import Upscaler, make_upscaler
+from selfjourney.outbound.fetch import MAX_SECONDS, fetch_image
+from selfjourney.outbound.guard import guarded_client
+from selfjourney.storage.base import Storage
+from selfjourney.store import Store
+from selfjourney.webhooks.dispatcher import Dispatcher
+from selfjourney.webhooks.events import Events, WebhookStyle
+from selfjourney.webhooks.policy import RetryPolicy
+from selfjourney.worker.janitor import Janitor
+from selfjourney.worker.render import Renderer
+from selfjourney.worker.worker import Worker
+
+
+def _diffusers_engine(settings: Settings) -> Engine:
+    """Imported here so the embedded default runs without torch installed."""
+    try:
+        from selfjourney.engines.diffusers import DiffusersEngine
+    except ImportError as exc:
+        raise Misconfigured(
+            f"the diffusers engine needs torch and diffusers ({exc}): install them with "
+            "pip install 'torch==2.13.0' 'selfjourney[diffusers]' (make test does), or use "
+            "the procedural engine"
+        ) from exc
+
+    return DiffusersEngine(
+        settings.model,
+        steps=settings.steps,
+        guidance=settings.guidance,
+        local_files_only=settings.local_files_only,
+        device=settings.device,
+        dtype=settings.dtype,
+        concurrent_renders=settings.concurrent_renders,
+        max_side=settings.max_side,
+        warmup=settings.warmup,
+    )
+
+
+#: The engines ``--engine`` can name, each built from the settings.
+ENGINES: dict[str, Callable[[Settings], Engine]] = {
+    "procedural": lambda _settings: ProceduralEngine(),
+    "diffusers": _diffusers_engine,
+}
+
+
+@dataclass(frozen=True)
+class WorkerSide:
+    """Everything that renders and delivers; ``start``/``stop`` run its threads."""
+
+    engine: Engine
+    upscaler: Upscaler
+    worker: Worker
+    events: Events
+    dispatcher: Dispatcher
+    janitor: Janitor
+    #: Downloads caller images (references, images to upscale); closed by ``stop``.
+    fetch_client: httpx.Client
+
+    def load(self) -> None:
+        """Load the engine's model now, so the first job is not slow (and a bad one fails)."""
+        self.engine.load()
+
+    def start(self) -> None:
+        self.dispatcher.start()
+        self.janitor.start()
+
+    def stop(self) -> None:
+        self.janitor.stop()
+        self.dispatcher.stop()
+        self.fetch_client.close()
+
+
+def build_worker_side(
+    settings: Settings,
+    *,
+    store: Store,
+    storage: Storage,
+    styles: Mapping[str, WebhookStyle],
+    engine: Engine | None = None,
+    upscaler: Upscaler | None = None,
+    fetch_client: httpx.Client | None = None,
+) -> WorkerSide:
+    """The worker side over ``store`` and ``storage``; ``styles`` are the dialects' webhook
+    formats by name. ``engine``, ``upscaler`` and ``fetch_client`` replace the configured
+    ones (tests)."""
+    engine = engine or ENGINES[settings.engine](settings)
+    upscaler = upscaler or make_upscaler(
+        settings.upscaler,
+        settings.upscaler_model,
+        settings.upscaler_threads,
+        settings.upscaler_tile,
+        settings.upscaler_device,
+    )
+    fetch_client = fetch_client or guarded_client(settings.allow_private_urls, MAX_SECONDS)
+    renderer = Renderer(
+        storage=storage,
+        engine=engine,
+        upscaler=upscaler,
+        fetch=partial(fetch_image, fetch_client),
+        png_compress_level=settings.png_compress_level,
+        render_delay=settings.render_delay,
+    )
+    dispatcher = Dispatcher(
+        deliveries=store.deliveries,
+        client=guarded_client(settings.allow_private_urls, settings.webhook_timeout),
+        policy=RetryPolicy(settings.webhook_max_attempts, settings.webhook_backoff),
+        concurrency=settings.webhook_concurrency,
+        timeout=settings.webhook_timeout,
+    )
+    events = Events(
+        store=store,
+        styles=styles,
+        url=storage.url,
+        max_attempts=settings.webhook_max_attempts,
+        progress_interval=settings.webhook_progress_interval,
+        notify=dispatcher.notify,
+    )
+    worker = Worker(store=store, renderer=renderer, events=events)
+    janitor = Janitor(
+        store=store,
+        storage=storage,
+        fail=worker.fail,
+        job_timeout=settings.job_timeout,
+        retention_days=settings.retention_days,
+        interval=settings.janitor_interval,
+    )
+    return WorkerSide(
+        engine=engine,
+        upscaler=upscaler,
+        worker=worker,
+        events=events,
+        dispatcher=dispatcher,
+        janitor=janitor,
+        fetch_client=fetch_client,
+    )
