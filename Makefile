@@ -30,12 +30,13 @@ serve: $(STAMP)
 	@$(BIN)/selfjourney keys bootstrap
 	$(BIN)/selfjourney serve
 
-## Lint, type-check and run the whole suite.
+## Lint (ruff, and the layering with import-linter), type-check and run the whole suite.
 test: lint typecheck unit
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/ruff check src tests bench
+	$(BIN)/lint-imports
 
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy

@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException
 
 from selfjourney.config import Settings
 from selfjourney.domain.errors import SelfjourneyError
-from selfjourney.webhooks.events import WebhookStyle
+from selfjourney.webhooks.style import WebhookStyle
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from selfjourney.config import Settings
 from selfjourney.dialects import apiframe_v1, apiframe_v2, midapi
 from selfjourney.dialects.base import Dialect
-from selfjourney.webhooks.events import WebhookStyle
+from selfjourney.webhooks.style import WebhookStyle
 
 DIALECTS: tuple[Dialect, ...] = (
     apiframe_v2.dialect,

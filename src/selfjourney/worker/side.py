@@ -22,8 +22,9 @@ from selfjourney.outbound.guard import guarded_client
 from selfjourney.storage.base import Storage
 from selfjourney.store import Store
 from selfjourney.webhooks.dispatcher import Dispatcher
-from selfjourney.webhooks.events import Events, WebhookStyle
+from selfjourney.webhooks.events import Events
 from selfjourney.webhooks.policy import RetryPolicy
+from selfjourney.webhooks.style import WebhookStyle
 from selfjourney.worker.janitor import Janitor
 from selfjourney.worker.render import Renderer
 from selfjourney.worker.worker import Worker

@@ -14,7 +14,7 @@ from selfjourney.dialects.apiframe_v1.pro import router as pro_router
 from selfjourney.dialects.apiframe_v1.routes import router
 from selfjourney.dialects.apiframe_v1.translate import EVENTS
 from selfjourney.dialects.base import Dialect
-from selfjourney.webhooks.events import WebhookStyle
+from selfjourney.webhooks.style import WebhookStyle
 
 
 def webhook_style(_settings: Settings) -> WebhookStyle:

@@ -10,7 +10,7 @@ from selfjourney.config import Settings
 from selfjourney.dialects.apiframe_v2.present import NAME, webhook_payload
 from selfjourney.dialects.apiframe_v2.routes import router
 from selfjourney.dialects.base import Dialect
-from selfjourney.webhooks.events import WebhookStyle
+from selfjourney.webhooks.style import WebhookStyle
 
 
 def webhook_style(_settings: Settings) -> WebhookStyle:

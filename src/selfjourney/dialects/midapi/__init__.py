@@ -10,7 +10,7 @@ from selfjourney.config import Settings
 from selfjourney.dialects.base import Dialect
 from selfjourney.dialects.midapi.present import NAME, callback_payload
 from selfjourney.dialects.midapi.routes import router
-from selfjourney.webhooks.events import WebhookStyle
+from selfjourney.webhooks.style import WebhookStyle
 
 
 def webhook_style(settings: Settings) -> WebhookStyle:
