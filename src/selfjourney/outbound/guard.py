@@ -88,7 +88,7 @@ def resolve_host(host: str, port: int) -> list[IPAddress]:
     """Every address the system resolver gives for ``host``, in its order, without duplicates."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError as exc:
+    except (OSError, UnicodeError) as exc:  # UnicodeError: a name the resolver cannot encode
         raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
     addresses = (ipaddress.ip_address(info[4][0]) for info in infos)
     return list(dict.fromkeys(addresses))
@@ -202,11 +202,25 @@ def _host(parsed: httpx.URL, field: str) -> str:
     host = parsed.raw_host.decode("ascii").lower()
     if not host:
         raise UnsafeUrl(f"{field} must include a host", field=field)
-    if ip_literal(host) is None and not _HOST_NAME.fullmatch(host):
-        raise UnsafeUrl(f"{field} has an invalid host name", field=field)
+    if ip_literal(host) is None:
+        if not _HOST_NAME.fullmatch(host):
+            raise UnsafeUrl(f"{field} has an invalid host name", field=field)
+        _check_encodable(parsed, host, field)
     if parsed.port is not None and not 0 < parsed.port < 65536:
         raise UnsafeUrl(f"{field} has an invalid port {parsed.port}", field=field)
     return host
+
+
+def _check_encodable(parsed: httpx.URL, host: str, field: str) -> None:
+    """A name both the resolver and the Host header can spell: labels of at most 63
+    characters, 253 in all, and ``xn--`` labels that are valid IDNA."""
+    name = host.rstrip(".")
+    if len(name) > 253 or any(len(label) > 63 for label in name.split(".")):
+        raise UnsafeUrl(f"{field} has a host name longer than DNS allows", field=field)
+    try:
+        parsed.host  # noqa: B018 - decoding the IDNA labels is the check
+    except (UnicodeError, ValueError):
+        raise UnsafeUrl(f"{field} has a host name that is not valid IDNA", field=field) from None
 
 
 def _check_public_host(host: str, field: str) -> None:

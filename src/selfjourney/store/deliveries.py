@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -115,19 +116,40 @@ class Deliveries:
         with self.db.write() as session:
             add_deliveries(session, deliveries, self.db.now())
 
-    def lease_due(self, limit: int, lease: timedelta) -> list[Delivery]:
-        """Take up to ``limit`` due deliveries, hiding them for ``lease`` while in flight."""
+    def lease_due(
+        self,
+        limit: int,
+        hold: Callable[[Delivery], timedelta],
+        exclude: Collection[str] = (),
+    ) -> list[Delivery]:
+        """Start the next attempt of up to ``limit`` due deliveries, counting it now.
+
+        Each comes back with ``attempts`` already counting the attempt being made, and is hidden
+        for ``hold(delivery)``: if its sender dies, it is due again when its next attempt would
+        have been anyway, numbered on. A delivery whose last attempt was interrupted so is
+        settled as failed. Rows locked by another process are skipped (PostgreSQL).
+        """
         now = self.db.now()
+        query = (
+            select(DeliveryRow)
+            .where(DeliveryRow.status == "pending", DeliveryRow.next_attempt_at <= now)
+            .order_by(DeliveryRow.next_attempt_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        if exclude:
+            query = query.where(DeliveryRow.id.not_in(list(exclude)))
+        leased = []
         with self.db.write() as session:
-            rows = session.scalars(
-                select(DeliveryRow)
-                .where(DeliveryRow.status == "pending", DeliveryRow.next_attempt_at <= now)
-                .order_by(DeliveryRow.next_attempt_at)
-                .limit(limit)
-            ).all()
-            for row in rows:
-                row.next_attempt_at = now + lease
-            return [_to_delivery(row) for row in rows]
+            for row in session.scalars(query).all():
+                if row.attempts >= row.max_attempts:
+                    _settle_interrupted(session, row, now)
+                    continue
+                row.attempts += 1
+                delivery = _to_delivery(row)
+                row.next_attempt_at = now + hold(delivery)
+                leased.append(delivery)
+        return leased
 
     def pending(self) -> int:
         """How many deliveries still have an attempt to make."""
@@ -153,10 +175,10 @@ class Deliveries:
         error: str | None,
         retry_at: datetime | None,
     ) -> None:
-        """Log one attempt; schedule the next, or settle the delivery (and the job's status)."""
+        """Log the attempt ``lease_due`` counted; schedule the next, or settle the delivery
+        (and the job's ``webhook_status``)."""
         settled = "delivered" if delivered else ("pending" if retry_at else "failed")
         values: dict[str, Any] = {
-            "attempts": DeliveryRow.attempts + 1,
             "last_status_code": status_code,
             "last_error": error,
             "status": settled,
@@ -182,3 +204,17 @@ class Deliveries:
                 .order_by(DeliveryRow.created_at, DeliveryRow.id)
             ).all()
         return [_to_delivery(row) for row in rows]
+
+
+def _settle_interrupted(session: Session, row: DeliveryRow, now: datetime) -> None:
+    """The last attempt's sender stopped before it could say how it went: give up, and say so."""
+    row.status = "failed"
+    row.last_error = (
+        f"attempt {row.attempts} of {row.max_attempts} was interrupted (the sending process "
+        "stopped) and no attempt is left"
+    )
+    row.next_attempt_at = now
+    if row.event in TERMINAL_EVENTS:
+        session.execute(
+            update(JobRow).where(JobRow.id == row.job_id).values(webhook_status="failed")
+        )

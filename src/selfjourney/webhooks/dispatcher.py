@@ -41,8 +41,9 @@ class Dispatcher:
         self.client = client
         self.policy = policy
         self.concurrency = concurrency
-        # Longer than any attempt can take (dialects may set their own timeout, up to 120 s).
-        self.lease = timedelta(seconds=max(timeout, 120.0) * 2 + 30)
+        self.timeout = timeout
+        self._in_flight: set[str] = set()
+        self._in_flight_lock = threading.Lock()
         self._wake = threading.Event()
         self._recorded = threading.Condition()
         self._stop = threading.Event()
@@ -90,9 +91,13 @@ class Dispatcher:
             free = self._free_slots()
             if not free:
                 return
-            due = self.deliveries.lease_due(free, self.lease)
+            with self._in_flight_lock:
+                busy = frozenset(self._in_flight)
+            due = self.deliveries.lease_due(free, self.hold, exclude=busy)
             for delivery in due:
                 self._slots.acquire()
+                with self._in_flight_lock:
+                    self._in_flight.add(delivery.id)
                 self._pool.submit(self._send_and_release, delivery)
             if len(due) < free:
                 return
@@ -118,6 +123,8 @@ class Dispatcher:
         except Exception:
             log.exception("webhook delivery %s crashed", delivery.id)
         finally:
+            with self._in_flight_lock:
+                self._in_flight.discard(delivery.id)
             self._slots.release()
             self._wake.set()
             with self._recorded:
@@ -128,9 +135,20 @@ class Dispatcher:
             return self.policy
         return RetryPolicy(delivery.max_attempts, delivery.backoff)
 
+    def hold(self, delivery: Delivery) -> timedelta:
+        """How long a leased delivery stays hidden: long enough for its attempt to end, then
+        the wait before the next one. A sender that dies mid-attempt so loses no attempt
+        number and shifts no retry earlier; the delivery is simply due again on schedule."""
+        attempt_takes = 2 * (delivery.timeout or self.timeout) + 5
+        following = None
+        if delivery.attempts < delivery.max_attempts:
+            following = self._policy(delivery).delay_before(delivery.attempts + 1)
+        return timedelta(seconds=attempt_takes + (following or 0.0))
+
     def send(self, delivery: Delivery) -> None:
-        """One attempt, then record it and schedule the next (if any)."""
-        attempt = delivery.attempts + 1
+        """One attempt (``lease_due`` counted it already), then record it and schedule the next
+        (if any)."""
+        attempt = delivery.attempts
         headers = {**delivery.headers, "X-Webhook-Attempt": str(attempt)}
         outcome = post(self.client, delivery.url, delivery.body, headers, delivery.timeout)
         retry_at = None

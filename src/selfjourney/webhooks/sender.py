@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -9,6 +10,8 @@ from dataclasses import dataclass
 import httpx
 
 from selfjourney.domain.errors import UnsafeUrl
+
+log = logging.getLogger(__name__)
 
 #: Bytes of a failed response's body kept for the error text; the rest is never read.
 BODY_CAP = 256
@@ -36,7 +39,7 @@ def post(
     headers: Mapping[str, str],
     timeout: float | None = None,
 ) -> Outcome:
-    """POST ``body`` as JSON once; never raises for network trouble, it reports it instead.
+    """POST ``body`` as JSON once; never raises, it reports what happened instead.
 
     Use a client from ``guard.guarded_client`` so that address checks and timeouts apply;
     ``timeout`` overrides the client's for this request (a dialect's own rule).
@@ -54,6 +57,11 @@ def post(
         return _failed(started, f"could not connect to receiver: {_reason(exc)}", retryable=True)
     except httpx.TransportError as exc:
         return _failed(started, f"connection to receiver failed: {_reason(exc)}", retryable=True)
+    except (UnicodeError, ValueError) as exc:  # a URL no client can send to (bad IDNA host)
+        return _failed(started, f"refused: invalid URL ({_reason(exc)})", retryable=False)
+    except Exception as exc:  # a bug must still settle the delivery, never leave it pending
+        log.exception("webhook POST to %s crashed", url)
+        return _failed(started, f"could not send: {type(exc).__name__}: {exc}", retryable=False)
     return _judge(status, snippet, started)
 
 

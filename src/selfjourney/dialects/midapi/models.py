@@ -50,6 +50,16 @@ def _version_text(value: Any) -> Any:
     return value
 
 
+def _not_a_boolean(value: Any) -> Any:
+    """JSON ``true``/``false`` are not the numbers 1 and 0 (pydantic's lax mode says they are)."""
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number, not true or false")
+    return value
+
+
+#: A whole number in a request: 2, 2.0 or "2", never a boolean.
+Whole = Annotated[int, BeforeValidator(_not_a_boolean)]
+
 Url = Annotated[
     str,
     AfterValidator(_absolute_url),
@@ -78,17 +88,17 @@ class MidapiGenerateRequest(_Request):
     fileUrls: Annotated[list[Url] | None, Field(max_length=MAX_FILE_URLS)] = None
     aspectRatio: AspectRatio | None = None
     version: Annotated[Version | None, BeforeValidator(_version_text)] = None
-    variety: Annotated[int | None, Field(ge=0, le=100)] = None
-    stylization: Annotated[int | None, Field(ge=0, le=1000)] = None
-    weirdness: Annotated[int | None, Field(ge=0, le=3000)] = None
-    ow: Annotated[int | None, Field(ge=1, le=1000)] = None
+    variety: Annotated[Whole | None, Field(ge=0, le=100)] = None
+    stylization: Annotated[Whole | None, Field(ge=0, le=1000)] = None
+    weirdness: Annotated[Whole | None, Field(ge=0, le=3000)] = None
+    ow: Annotated[Whole | None, Field(ge=1, le=1000)] = None
     waterMark: Watermark = None
     #: One SDK's spelling of ``waterMark``; ``waterMark`` wins when both are sent.
     watermark: Watermark = None
     enableTranslation: bool | None = None
     callBackUrl: OptionalUrl = None
     #: Video-only fields, recorded with the task (video answers 505 for now).
-    videoBatchSize: Literal[1, 2, 4] | None = None
+    videoBatchSize: Annotated[Literal[1, 2, 4] | None, BeforeValidator(_not_a_boolean)] = None
     motion: Literal["high", "low"] | None = None
 
     def file_urls(self) -> tuple[str, ...]:
@@ -109,14 +119,14 @@ class _Action(_Request):
 class MidapiUpscaleRequest(_Action):
     """POST /api/v1/mj/generateUpscale: ``imageIndex`` 0-3 picks a grid image (0-based)."""
 
-    imageIndex: Annotated[int, Field(ge=0, le=3)]
+    imageIndex: Annotated[Whole, Field(ge=0, le=3)]
 
 
 class MidapiUpscaleAliasRequest(_Action):
     """POST /api/v1/mj/upscale, the quickstart's spelling: ``index`` (or ``imageIndex``) 0-3."""
 
-    index: Annotated[int | None, Field(ge=0, le=3)] = None
-    imageIndex: Annotated[int | None, Field(ge=0, le=3)] = None
+    index: Annotated[Whole | None, Field(ge=0, le=3)] = None
+    imageIndex: Annotated[Whole | None, Field(ge=0, le=3)] = None
 
     @model_validator(mode="after")
     def _one_index(self) -> MidapiUpscaleAliasRequest:
@@ -133,7 +143,7 @@ class MidapiUpscaleAliasRequest(_Action):
 class MidapiVaryRequest(_Action):
     """POST /api/v1/mj/generateVary: ``imageIndex`` 0-3 is 0-based; 4 means the last image."""
 
-    imageIndex: Annotated[int, Field(ge=0, le=4)]
+    imageIndex: Annotated[Whole, Field(ge=0, le=4)]
 
 
 class MidapiDownloadUrlRequest(_Request):
