@@ -13,16 +13,13 @@ if importlib.util.find_spec("torch") is None or importlib.util.find_spec("diffus
     pytest.skip("the diffusers extra is not installed", allow_module_level=True)
 
 from selfjourney.engines.base import Frame, Picture, Spec
-from selfjourney.engines.diffusers.engine import (
-    DiffusersEngine,
+from selfjourney.engines.diffusers.canvas import (
     extend_canvas,
     feather_window,
-    fit_size,
     keep_unmasked,
-    pick_dtype,
-    seamless,
     tile_boxes,
 )
+from selfjourney.engines.diffusers.engine import DiffusersEngine, fit_size, pick_dtype, seamless
 from tests.engines.tiny_diffusers import save_tiny_pipeline
 
 STEPS = 2
