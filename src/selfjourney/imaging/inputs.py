@@ -14,6 +14,7 @@ Usage::
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 from PIL import Image, UnidentifiedImageError
 
@@ -24,6 +25,9 @@ MAX_SIDE = 4096
 MAX_PIXELS = MAX_SIDE * MAX_SIDE
 
 _SIGNATURES = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG"}
+
+#: A use's own rule on the declared (width, height), run before decoding; raises to refuse.
+SizeCheck = Callable[[tuple[int, int]], None]
 
 
 def sniff(data: bytes) -> str | None:
@@ -36,10 +40,20 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
-def open_image(data: bytes, *, field: str, size: tuple[int, int] | None = None) -> Image.Image:
+def open_image(
+    data: bytes,
+    *,
+    field: str,
+    size: tuple[int, int] | None = None,
+    check: SizeCheck | None = None,
+    fit: int | None = None,
+) -> Image.Image:
     """The decoded image, after its format and declared size pass; InvalidImage otherwise.
 
-    ``size``, when given, is the exact size the image must declare (a mask over a picture).
+    ``size``, when given, is the exact size the image must declare (a mask over a picture);
+    ``check`` is the use's own rule on the declared size (it raises to refuse); ``fit`` shrinks
+    the image to at most that many pixels a side as it is decoded (a JPEG is decoded at a
+    reduced scale outright), so what is kept stays small whatever was sent.
     """
     kind = sniff(data)
     if kind is None:
@@ -51,7 +65,12 @@ def open_image(data: bytes, *, field: str, size: tuple[int, int] | None = None) 
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise InvalidImage(f"{field} could not be decoded as a {kind} image", field) from None
     check_declared_size(image.size, field, size)
+    if check is not None:
+        check(image.size)
     try:
+        if fit is not None:
+            image.draft("RGB", (fit, fit))  # JPEG: decode at 1/2, 1/4 or 1/8 scale
+            image.thumbnail((fit, fit), Image.Resampling.LANCZOS)
         image.load()
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         raise InvalidImage(f"{field} could not be decoded as a {kind} image", field) from None

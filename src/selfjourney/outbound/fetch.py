@@ -13,7 +13,7 @@ import httpx
 from PIL import Image
 
 from selfjourney.domain.errors import InvalidImage, UnsafeUrl
-from selfjourney.imaging.inputs import open_image
+from selfjourney.imaging.inputs import SizeCheck, open_image
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_SECONDS = 20.0
@@ -26,12 +26,17 @@ class FetchError(Exception):
 def fetch_image(
     client: httpx.Client,
     url: str,
+    *,
+    check: SizeCheck | None = None,
+    fit: int | None = None,
     max_bytes: int = MAX_BYTES,
     max_seconds: float = MAX_SECONDS,
 ) -> Image.Image:
     """The decoded RGB image at ``url``, or FetchError with a reason a person understands.
 
-    Use a client from ``guard.guarded_client``: the outbound policy applies at connect time.
+    ``check`` and ``fit`` are ``imaging.inputs.open_image``'s: a use's own rule on the declared
+    size, before decoding, and a size to shrink to while decoding. Use a client from
+    ``guard.guarded_client``: the outbound policy applies at connect time.
     """
     try:
         data = _download(client, url, max_bytes, max_seconds)
@@ -42,7 +47,7 @@ def fetch_image(
     except httpx.HTTPError as exc:
         raise FetchError(f"could not download {url}: {exc}") from None
     try:
-        return open_image(data, field=url).convert("RGB")
+        return open_image(data, field=url, check=check, fit=fit).convert("RGB")
     except InvalidImage as exc:
         raise FetchError(exc.message) from None
 

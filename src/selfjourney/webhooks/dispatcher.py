@@ -139,7 +139,7 @@ class Dispatcher:
         """How long a leased delivery stays hidden: long enough for its attempt to end, then
         the wait before the next one. A sender that dies mid-attempt so loses no attempt
         number and shifts no retry earlier; the delivery is simply due again on schedule."""
-        attempt_takes = 2 * (delivery.timeout or self.timeout) + 5
+        attempt_takes = (delivery.timeout or self.timeout) + 1
         following = None
         if delivery.attempts < delivery.max_attempts:
             following = self._policy(delivery).delay_before(delivery.attempts + 1)

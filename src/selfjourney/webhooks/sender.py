@@ -58,7 +58,8 @@ def post(
     except httpx.TransportError as exc:
         return _failed(started, f"connection to receiver failed: {_reason(exc)}", retryable=True)
     except (UnicodeError, ValueError) as exc:  # a URL no client can send to (bad IDNA host)
-        return _failed(started, f"refused: invalid URL ({_reason(exc)})", retryable=False)
+        reason = f"refused: the host of {url} cannot be encoded ({_reason(exc)})"
+        return _failed(started, reason, retryable=False)
     except Exception as exc:  # a bug must still settle the delivery, never leave it pending
         log.exception("webhook POST to %s crashed", url)
         return _failed(started, f"could not send: {type(exc).__name__}: {exc}", retryable=False)

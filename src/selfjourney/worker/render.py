@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -21,6 +22,7 @@ from selfjourney.domain.rules import check_upscale_image
 from selfjourney.domain.sizes import grid_image_size, pan_frame, zoom_frame
 from selfjourney.engines.base import Engine, Frame, Picture, ProgressFn, Reference, Spec
 from selfjourney.engines.upscale import Upscaler
+from selfjourney.imaging.inputs import SizeCheck
 from selfjourney.outbound.fetch import FetchError
 from selfjourney.storage.base import Storage
 from selfjourney.worker.watermark import apply_watermark
@@ -35,8 +37,18 @@ VARIATION_STRAY: dict[str | None, float] = {None: 0.6, "subtle": 0.35, "strong":
 #: layout and colours stay and only fine detail is added.
 CREATIVE_STRENGTH = 0.3
 
-#: Downloads a caller's image by URL (the guarded fetcher), or raises FetchError.
-Fetch = Callable[[str], Image.Image]
+#: References guide a picture of about a megapixel: more pixels add nothing but memory, so
+#: each is shrunk to this many pixels a side as it is decoded.
+REFERENCE_SIDE = 1024
+
+
+class Fetch(Protocol):
+    """Downloads a caller's image by URL (``outbound.fetch.fetch_image`` on a guarded client);
+    raises FetchError, or what ``check`` raises on the declared size."""
+
+    def __call__(
+        self, url: str, *, check: SizeCheck | None = None, fit: int | None = None
+    ) -> Image.Image: ...
 
 
 class SourceImageError(Exception):
@@ -179,8 +191,7 @@ class Renderer:
             assert job.params.source is not None, "an upscale has a parent picture or a URL"
             return _open_png(self.storage.get(job.params.source.key))
         try:
-            image = self._download(url)
-            check_upscale_image(image.width, image.height, factor)
+            image = self._download(url, check=lambda size: check_upscale_image(*size, factor))
         except (FetchError, InvalidInput) as exc:
             raise SourceImageError(f"image_url unusable: {exc}") from None
         return image
@@ -190,16 +201,18 @@ class Renderer:
         wanted: References | None = job.params.references
         if wanted is None:
             return ()
-        images = [self._download(url) for url in wanted.urls]
+        images = [self._download(url, fit=REFERENCE_SIDE) for url in wanted.urls]
         if wanted.mode == "blend":
             size = grid_image_size(job.params.flags.aspect_ratio or "1:1")
             return blend_references(images, size)
         return tuple(Reference(image, wanted.mode, wanted.weight) for image in images)
 
-    def _download(self, url: str) -> Image.Image:
+    def _download(
+        self, url: str, *, check: SizeCheck | None = None, fit: int | None = None
+    ) -> Image.Image:
         if self._fetch is None:
             raise FetchError("this server cannot download images")
-        return self._fetch(url)
+        return self._fetch(url, check=check, fit=fit)
 
     def _source(self, source: Source | None) -> Picture | None:
         """The parent picture recorded when the action was accepted."""

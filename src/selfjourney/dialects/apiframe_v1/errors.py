@@ -7,6 +7,7 @@ Every error is JSON (the SDK crashes with ``UnboundLocalError`` on a non-JSON er
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -44,6 +45,18 @@ STATUS: dict[type[errors.SelfjourneyError], tuple[int, str]] = {
 }
 
 
+#: Core field names to v1's: the factor, mode and strength of an action are its ``type``.
+FIELDS = {"factor": "type", "mode": "type", "strength": "type"}
+_REFERENCE = re.compile(r"^references\.(\d+)$")
+
+
+def wire_field(core_field: str) -> str:
+    """A core field name as the caller spelled it (``references.1`` is ``image_urls.1``)."""
+    if match := _REFERENCE.match(core_field):
+        return f"image_urls.{match.group(1)}"
+    return FIELDS.get(core_field, core_field)
+
+
 def _status(exc: errors.SelfjourneyError) -> tuple[int, str]:
     for cls in type(exc).__mro__:
         if cls in STATUS:
@@ -60,7 +73,10 @@ def envelope(status: int, code: str, items: list[dict[str, str]], **extra: Any) 
 def error_response(exc: errors.SelfjourneyError) -> JSONResponse:
     status, code = _status(exc)
     if isinstance(exc, errors.InvalidInput) and exc.field:
-        return envelope(status, code, [{"msg": exc.message, "path": exc.field, "location": "body"}])
+        path, message = wire_field(exc.field), exc.message
+        if message.startswith(exc.field):  # "references.0 must use https://"
+            message = path + message.removeprefix(exc.field)
+        return envelope(status, code, [{"msg": message, "path": path, "location": "body"}])
     if isinstance(exc, errors.NotFound):
         return envelope(status, code, [{"msg": f"Task {exc.job_id} not found"}])
     if isinstance(exc, errors.InsufficientCredits):
