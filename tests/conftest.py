@@ -16,6 +16,8 @@ from sqlalchemy.exc import OperationalError
 
 from selfjourney.config import Settings
 from selfjourney.embedded import Embedded, build_embedded
+from selfjourney.storage.local import LocalStorage
+from selfjourney.store import Store
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "SELFJOURNEY_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -108,3 +110,16 @@ def api_key(runtime: Embedded) -> str:
 @pytest.fixture
 def headers(api_key: str) -> dict[str, str]:
     return {"X-API-Key": api_key}
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """A fresh SQLite store, for tests that drive the parts below the API directly."""
+    s = Store.connect(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def storage(tmp_path: Path) -> LocalStorage:
+    return LocalStorage(tmp_path / "files", "http://files.test")

@@ -20,9 +20,7 @@ settles to ``delivered`` or ``failed`` whatever its attempt raises.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +29,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from selfjourney.config import Settings
-from selfjourney.domain.flags import Flags
-from selfjourney.domain.jobs import Job
-from selfjourney.domain.kinds import JobKind
-from selfjourney.domain.params import JobParams
-from selfjourney.domain.status import JobStatus
 from selfjourney.embedded import Embedded
 from selfjourney.store.deliveries import NewDelivery
 from selfjourney.webhooks.dispatcher import Dispatcher
@@ -43,6 +36,7 @@ from selfjourney.webhooks.policy import RetryPolicy
 from tests.conftest import make_settings
 from tests.flows import drain, generate
 from tests.hostile.steps import Account, midapi_refused, v1_refused, v2_refused
+from tests.records import queued_job
 
 LONG_LABEL = "a" * 64
 #: Hosts that passed ``check_url`` before the fix (with private addresses allowed or not)
@@ -193,22 +187,6 @@ def test_a_delivery_to_an_unencodable_host_settles_failed(client, headers, runti
     assert job["webhookStatus"] == "failed", job
 
 
-def _queued_job(account_id: str) -> Job:
-    return Job(
-        id=str(uuid.uuid4()),
-        account_id=account_id,
-        kind=JobKind.IMAGINE,
-        status=JobStatus.QUEUED,
-        prompt="a fox",
-        params=JobParams(flags=Flags(aspect_ratio="1:1")),
-        input={},
-        dialect="apiframe_v2",
-        seed=7,
-        cost=16,
-        created_at=datetime.now(UTC),
-    )
-
-
 @pytest.fixture
 def exploding_dispatcher(runtime: Embedded) -> Iterator[Dispatcher]:
     """A dispatcher on the test's store whose every POST raises a non-httpx exception."""
@@ -239,7 +217,7 @@ def test_a_delivery_whose_attempt_raises_anything_still_settles(runtime, explodi
     Before the fix: ``wait_idle`` times out; the row is ``pending`` with ``attempts == 0``.
     """
     account, _ = runtime.store.accounts.create("t", credits=100)
-    job, _ = runtime.store.jobs.create(_queued_job(account.id))
+    job, _ = runtime.store.jobs.create(queued_job(account.id))
     url = "https://hooks.example.com/hook"
     runtime.store.deliveries.add([NewDelivery(job.id, "completed", url, b"{}", {}, 3)])
     exploding_dispatcher.notify()

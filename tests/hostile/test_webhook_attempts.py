@@ -17,17 +17,11 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
-from selfjourney.domain.flags import Flags
-from selfjourney.domain.jobs import Job
-from selfjourney.domain.kinds import JobKind
-from selfjourney.domain.params import JobParams
-from selfjourney.domain.status import JobStatus
 from selfjourney.outbound.guard import guarded_client
 from selfjourney.store import Store
 from selfjourney.store.deliveries import Delivery, NewDelivery
@@ -36,6 +30,7 @@ from selfjourney.webhooks.policy import RetryPolicy
 from tests.clock import FakeClock
 from tests.live import LiveServer, create_key, wait_job
 from tests.receiver import Reply, WebhookReceiver
+from tests.records import queued_job
 
 #: Per-attempt timeout and retry delays of the store-level tests (seconds, on a FakeClock).
 TIMEOUT = 2.0
@@ -117,20 +112,7 @@ def process(
 def _delivery(store: Store, url: str, max_attempts: int = 3) -> str:
     """A pending ``completed`` delivery of a fresh job, as ``Events`` writes it; the job id."""
     account, _ = store.accounts.create("t", credits=100)
-    job = Job(
-        id=str(uuid.uuid4()),
-        account_id=account.id,
-        kind=JobKind.IMAGINE,
-        status=JobStatus.QUEUED,
-        prompt="a fox",
-        params=JobParams(flags=Flags(aspect_ratio="1:1")),
-        input={},
-        dialect="apiframe_v2",
-        seed=7,
-        cost=16,
-        created_at=datetime.now(UTC),
-    )
-    store.jobs.create(job)
+    job, _ = store.jobs.create(queued_job(account.id))
     delivery_id = str(uuid.uuid4())
     headers = {"X-Webhook-Event": "completed", "X-Webhook-Id": delivery_id}
     new = NewDelivery(job.id, "completed", url, b"{}", headers, max_attempts, id=delivery_id)

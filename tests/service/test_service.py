@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import io
-from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -52,18 +51,6 @@ class Inline:
 
     def __call__(self, job: Job, mask: bytes | None) -> None:
         self.ran.append(job)
-
-
-@pytest.fixture
-def store(tmp_path: Path):
-    s = Store.connect(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def storage(tmp_path: Path) -> LocalStorage:
-    return LocalStorage(tmp_path / "files", "http://files.test")
 
 
 @pytest.fixture

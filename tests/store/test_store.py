@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import UTC, datetime
 
 import pytest
 
 from selfjourney.domain.errors import InsufficientCredits, InvalidInput, NotFound
-from selfjourney.domain.flags import Flags
-from selfjourney.domain.jobs import Job, Result
-from selfjourney.domain.kinds import JobKind
-from selfjourney.domain.params import JobParams
+from selfjourney.domain.jobs import Result
 from selfjourney.domain.status import JobStatus
 from selfjourney.store import Store
+from tests.records import queued_job
 
 
 @pytest.fixture
@@ -23,22 +19,6 @@ def store(database_url: str):
     s = Store.connect(database_url)
     yield s
     s.close()
-
-
-def _job(account_id: str, cost: int = 16) -> Job:
-    return Job(
-        id=str(uuid.uuid4()),
-        account_id=account_id,
-        kind=JobKind.IMAGINE,
-        status=JobStatus.QUEUED,
-        prompt="p",
-        params=JobParams(flags=Flags(aspect_ratio="1:1")),
-        input={},
-        dialect="apiframe_v2",
-        seed=7,
-        cost=cost,
-        created_at=datetime.now(UTC),
-    )
 
 
 def test_migrations_are_idempotent(database_url: str):
@@ -57,9 +37,9 @@ def test_keys_are_stored_only_as_hashes(store: Store):
 
 def test_credits_never_go_negative(store: Store):
     account, _ = store.accounts.create("k", credits=20)
-    store.jobs.create(_job(account.id))
+    store.jobs.create(queued_job(account.id))
     with pytest.raises(InsufficientCredits) as caught:
-        store.jobs.create(_job(account.id))
+        store.jobs.create(queued_job(account.id))
     assert (caught.value.required, caught.value.available) == (16, 4)
     with pytest.raises(InvalidInput):
         store.accounts.add_credits(account.id, -5)
@@ -68,7 +48,7 @@ def test_credits_never_go_negative(store: Store):
 
 def test_only_one_worker_claims_a_job(store: Store):
     account, _ = store.accounts.create("k", credits=100)
-    job, _ = store.jobs.create(_job(account.id))
+    job, _ = store.jobs.create(queued_job(account.id))
     with ThreadPoolExecutor(8) as pool:
         claims = list(pool.map(lambda _: store.jobs.claim(job.id), range(8)))
     assert sum(claim is not None for claim in claims) == 1
@@ -76,7 +56,7 @@ def test_only_one_worker_claims_a_job(store: Store):
 
 def test_complete_and_fail_happen_once(store: Store):
     account, _ = store.accounts.create("k", credits=100)
-    job, _ = store.jobs.create(_job(account.id))
+    job, _ = store.jobs.create(queued_job(account.id))
     claimed = store.jobs.claim(job.id)
     assert claimed is not None
     running = claimed[0]
@@ -90,8 +70,8 @@ def test_complete_and_fail_happen_once(store: Store):
 
 def test_recover_requeues_interrupted_work(store: Store):
     account, _ = store.accounts.create("k", credits=100)
-    first, _ = store.jobs.create(_job(account.id))
-    second, _ = store.jobs.create(_job(account.id))
+    first, _ = store.jobs.create(queued_job(account.id))
+    second, _ = store.jobs.create(queued_job(account.id))
     assert store.jobs.claim(first.id) is not None
     assert store.jobs.recover() == [first.id, second.id]
     job = store.jobs.get(first.id)
@@ -103,11 +83,11 @@ def test_recover_requeues_interrupted_work(store: Store):
 def test_ledger_sums_to_the_balance(store: Store):
     account, _ = store.accounts.create("k", credits=100)
     for _ in range(3):
-        job, _ = store.jobs.create(_job(account.id))
+        job, _ = store.jobs.create(queued_job(account.id))
         claimed = store.jobs.claim(job.id)
         assert claimed is not None
         store.jobs.fail(claimed[0].moved(JobStatus.FAILED, error="x", refunded=True), [])
-    store.jobs.create(_job(account.id, cost=4))
+    store.jobs.create(queued_job(account.id, cost=4))
     entries = store.accounts.ledger(account.id)
     assert sum(e.delta for e in entries) == store.accounts.get(account.id).credits == 96
     assert [e.balance_after for e in entries][-1] == 96

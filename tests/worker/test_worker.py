@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -75,18 +74,6 @@ class NoDeliveries(Events):
 
     def __init__(self, store: Store) -> None:
         super().__init__(store=store, styles={}, url=str, max_attempts=1, progress_interval=0)
-
-
-@pytest.fixture
-def store(tmp_path: Path):
-    s = Store.connect(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def storage(tmp_path: Path) -> LocalStorage:
-    return LocalStorage(tmp_path / "files", "http://files.test")
 
 
 @pytest.fixture

@@ -71,7 +71,7 @@ def create_app(
     app.state.service = service
     app.state.process = lifecycle
     for dialect in dialects:
-        for router in dialect.routers:
+        for router in dialect.routers():
             app.include_router(router)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _server_error)

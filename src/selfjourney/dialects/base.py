@@ -1,63 +1,33 @@
-"""What every dialect is made of: a ``Dialect`` object, and routes whose errors come out in the
-dialect's own envelope."""
+"""What every dialect is: a ``Dialect`` object, one per wire format, exported by its package.
+
+Importing a dialect's package imports no web framework: its routes are imported only when an
+app asks for them (``routers()``), so a worker process can read the dialects' webhook styles
+without FastAPI.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-
-from fastapi import APIRouter, Request, Response
-from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
-from starlette.exceptions import HTTPException
+from typing import TYPE_CHECKING
 
 from selfjourney.config import Settings
-from selfjourney.domain.errors import SelfjourneyError
 from selfjourney.webhooks.style import WebhookStyle
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
 
 
 @dataclass(frozen=True)
 class Dialect:
     """One wire format: the name its jobs carry, its routes, and how its webhooks look.
 
-    Each dialect package exports one; the app is built from the list in ``registry``.
+    The app is built from the list in ``registry``.
     """
 
     #: Stored with each job it creates, so its webhooks use ``webhook_style``.
     name: str
-    routers: tuple[APIRouter, ...]
+    #: The dialect's routers, imported when called (only an API process calls it).
+    routers: Callable[[], tuple[APIRouter, ...]]
     #: The dialect's webhook bodies, headers and retry rules, from the settings.
     webhook_style: Callable[[Settings], WebhookStyle]
-
-
-@dataclass(frozen=True)
-class Envelope:
-    """How a dialect renders each kind of refusal."""
-
-    validation: Callable[[RequestValidationError], Response]
-    domain: Callable[[SelfjourneyError], Response]
-    #: FastAPI's own refusals raised inside a route (e.g. a body that is not UTF-8).
-    http: Callable[[HTTPException], Response]
-
-
-def enveloped_route(envelope: Envelope) -> type[APIRoute]:
-    """An APIRoute class whose validation, domain and HTTP errors use ``envelope``."""
-
-    class EnvelopedRoute(APIRoute):
-        def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-            handler = super().get_route_handler()
-
-            async def route(request: Request) -> Response:
-                try:
-                    return await handler(request)
-                except RequestValidationError as exc:
-                    return envelope.validation(exc)
-                except SelfjourneyError as exc:
-                    return envelope.domain(exc)
-                except HTTPException as exc:
-                    return envelope.http(exc)
-
-            return route
-
-    return EnvelopedRoute

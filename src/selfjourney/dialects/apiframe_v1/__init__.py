@@ -8,13 +8,24 @@ in docs/architecture.md.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from selfjourney.config import Settings
 from selfjourney.dialects.apiframe_v1.present import NAME, webhook_headers, webhook_payload
-from selfjourney.dialects.apiframe_v1.pro import router as pro_router
-from selfjourney.dialects.apiframe_v1.routes import router
 from selfjourney.dialects.apiframe_v1.translate import EVENTS
 from selfjourney.dialects.base import Dialect
 from selfjourney.webhooks.style import WebhookStyle
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
+
+
+def routers() -> tuple[APIRouter, ...]:
+    """The root v1 routes and the Pro API (imported here: only an API process needs them)."""
+    from selfjourney.dialects.apiframe_v1.pro import router as pro_router
+    from selfjourney.dialects.apiframe_v1.routes import router
+
+    return (router, pro_router)
 
 
 def webhook_style(_settings: Settings) -> WebhookStyle:
@@ -25,6 +36,6 @@ def webhook_style(_settings: Settings) -> WebhookStyle:
     return WebhookStyle(webhook_payload, headers=webhook_headers, events=EVENTS)
 
 
-dialect = Dialect(name=NAME, routers=(router, pro_router), webhook_style=webhook_style)
+dialect = Dialect(name=NAME, routers=routers, webhook_style=webhook_style)
 
 __all__ = ["dialect", "webhook_style"]

@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from selfjourney.dialects.base import Envelope, enveloped_route
+from selfjourney.dialects.routing import Envelope, enveloped_route
 from selfjourney.domain import errors
 
 INVALID = (400, "INVALID_REQUEST")

@@ -6,11 +6,22 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from selfjourney.config import Settings
 from selfjourney.dialects.apiframe_v2.present import NAME, webhook_payload
-from selfjourney.dialects.apiframe_v2.routes import router
 from selfjourney.dialects.base import Dialect
 from selfjourney.webhooks.style import WebhookStyle
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
+
+
+def routers() -> tuple[APIRouter, ...]:
+    """The v2 routes (imported here: only an API process needs them)."""
+    from selfjourney.dialects.apiframe_v2.routes import router
+
+    return (router,)
 
 
 def webhook_style(_settings: Settings) -> WebhookStyle:
@@ -18,6 +29,6 @@ def webhook_style(_settings: Settings) -> WebhookStyle:
     return WebhookStyle(webhook_payload)
 
 
-dialect = Dialect(name=NAME, routers=(router,), webhook_style=webhook_style)
+dialect = Dialect(name=NAME, routers=routers, webhook_style=webhook_style)
 
 __all__ = ["dialect"]

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from selfjourney.dialects.apiframe_v2.models import ACTION_TAGS
-from selfjourney.dialects.base import Envelope, enveloped_route
+from selfjourney.dialects.routing import Envelope, enveloped_route
 from selfjourney.domain import errors
 
 #: Every domain error, to the HTTP status Apiframe v2 uses for it.

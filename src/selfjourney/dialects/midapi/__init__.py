@@ -6,11 +6,22 @@ commands), ``present`` (jobs to record-info and callbacks), ``errors``, ``routes
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from selfjourney.config import Settings
 from selfjourney.dialects.base import Dialect
 from selfjourney.dialects.midapi.present import NAME, callback_payload
-from selfjourney.dialects.midapi.routes import router
 from selfjourney.webhooks.style import WebhookStyle
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
+
+
+def routers() -> tuple[APIRouter, ...]:
+    """The midapi routes (imported here: only an API process needs them)."""
+    from selfjourney.dialects.midapi.routes import router
+
+    return (router,)
 
 
 def webhook_style(settings: Settings) -> WebhookStyle:
@@ -25,6 +36,6 @@ def webhook_style(settings: Settings) -> WebhookStyle:
     )
 
 
-dialect = Dialect(name=NAME, routers=(router,), webhook_style=webhook_style)
+dialect = Dialect(name=NAME, routers=routers, webhook_style=webhook_style)
 
 __all__ = ["dialect", "webhook_style"]
