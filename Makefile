@@ -53,4 +53,4 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/bench_diffusers.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .import_linter_cache
