@@ -22,6 +22,7 @@ from selfjourney.config import Settings
 from selfjourney.dialects.registry import DIALECTS, webhook_styles
 from selfjourney.engines.base import Engine
 from selfjourney.engines.upscale import Upscaler
+from selfjourney.feed.local import LocalFeed
 from selfjourney.queue.local import LocalQueue
 from selfjourney.service import Service
 from selfjourney.storage.base import Storage
@@ -77,6 +78,7 @@ def build_embedded(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = Store.connect(settings.db_url, clock)
     storage = storage or LocalStorage(settings.data_dir, settings.base_url)
+    feed = LocalFeed()
     workers = build_worker_side(
         settings,
         store=store,
@@ -85,6 +87,7 @@ def build_embedded(
         engine=engine,
         upscaler=upscaler,
         fetch_client=fetch_client,
+        feed=feed,
     )
     queue = LocalQueue(workers.worker.run, workers=settings.workers)
     service = build_service(
@@ -94,6 +97,7 @@ def build_embedded(
         queue=queue,
         max_concurrent_jobs=max(1, settings.workers),  # jobs that can render at once
         run_inline=workers.worker.run_claimed,
+        feed=feed,
     )
     return Embedded(
         settings=settings,

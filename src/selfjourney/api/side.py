@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from selfjourney.config import Settings
+from selfjourney.feed.base import Feed
 from selfjourney.queue.base import Queue
 from selfjourney.service import Service
 from selfjourney.service.service import RunInline
@@ -18,8 +19,10 @@ def build_service(
     queue: Queue,
     max_concurrent_jobs: int,
     run_inline: RunInline | None = None,
+    feed: Feed | None = None,
 ) -> Service:
-    """The service; ``run_inline`` runs upsamples (a copy) in the request's thread."""
+    """The service; ``run_inline`` runs upsamples (a copy) in the request's thread, ``feed``
+    wakes callers waiting on a job."""
     return Service(
         store=store,
         storage=storage,
@@ -31,4 +34,5 @@ def build_service(
         # Remembering keys saves a thread hop per request when the database is remote; with
         # local SQLite reads the look-up is cheaper than the hop and revocation stays instant.
         auth_cache_seconds=0.0 if store.db.reads_are_local else 1.0,
+        feed=feed,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from types import TracebackType
 
@@ -60,12 +61,17 @@ class LocalWatch:
         self._event = asyncio.Event()
 
     def notify(self) -> None:
-        try:
+        if _running_loop() is self._loop:  # published from the waiter's own loop
+            self._event.set()
+            return
+        # A closed loop raises RuntimeError: nobody is waiting any more.
+        with contextlib.suppress(RuntimeError):
             self._loop.call_soon_threadsafe(self._event.set)
-        except RuntimeError:  # the loop has closed: nobody is waiting any more
-            pass
 
     async def wait(self, timeout: float) -> bool:
+        if self._event.is_set():
+            self._event.clear()
+            return True
         try:
             await asyncio.wait_for(self._event.wait(), max(0.0, timeout))
         except TimeoutError:
@@ -84,3 +90,10 @@ class LocalWatch:
         tb: TracebackType | None,
     ) -> None:
         self._feed._remove(self)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None

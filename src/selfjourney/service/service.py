@@ -6,6 +6,7 @@ authenticated account, then stores the job (with its debit) and hands it to the 
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import uuid
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from selfjourney.domain.rules import (
 )
 from selfjourney.domain.sizes import parse_aspect_ratio
 from selfjourney.domain.status import JobStatus
+from selfjourney.feed.base import Feed
 from selfjourney.imaging.masks import decode_mask
 from selfjourney.outbound.guard import check_url
 from selfjourney.queue.base import Queue
@@ -38,6 +40,8 @@ from selfjourney.store import Store
 
 #: Runs a job the caller has just inserted already claimed (an upsample: a copy, not a render).
 RunInline = Callable[[Job, bytes | None], object]
+#: A waiter reads the row again at least this often, so a lost signal only delays an answer.
+REREAD_SECONDS = 1.0
 
 
 class Service:
@@ -60,6 +64,7 @@ class Service:
         max_concurrent_jobs: int = 10,
         run_inline: RunInline | None = None,
         auth_cache_seconds: float = 0.0,
+        feed: Feed | None = None,
     ) -> None:
         self._store = store
         self._storage = storage
@@ -70,6 +75,8 @@ class Service:
         self.max_concurrent_jobs = max_concurrent_jobs
         self._run_inline = run_inline
         self._auth = Authenticator(store, cache_seconds=auth_cache_seconds)
+        #: Wakes ``wait`` when a job changes; without one, waiters re-read every second.
+        self._feed = feed
 
     @property
     def reads_are_local(self) -> bool:
@@ -176,6 +183,47 @@ class Service:
                 raise NotFound(job_id)
             jobs.append(job)
         return jobs
+
+    async def wait(
+        self,
+        account: Account,
+        job_id: str,
+        *,
+        until: Callable[[Job], bool] = lambda job: job.status.is_terminal(),
+        timeout: float,
+    ) -> Job:
+        """The job once ``until(job)`` holds (by default: it ended), or as it stands when
+        ``timeout`` seconds run out.
+
+        It waits on the feed, not on a thread, so any number of callers may wait at once; the
+        row stays the truth, read again on every signal and at least every second.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        if self._feed is None:
+            return await self._poll(account, job_id, until, deadline)
+        with self._feed.watch(job_id) as watch:
+            job = await self._read_soon(account, job_id)
+            while not until(job) and (left := deadline - loop.time()) > 0:
+                await watch.wait(min(left, REREAD_SECONDS))
+                job = await self._read_soon(account, job_id)
+        return job
+
+    async def _poll(
+        self, account: Account, job_id: str, until: Callable[[Job], bool], deadline: float
+    ) -> Job:
+        loop = asyncio.get_running_loop()
+        job = await self._read_soon(account, job_id)
+        while not until(job) and (left := deadline - loop.time()) > 0:
+            await asyncio.sleep(min(left, REREAD_SECONDS))
+            job = await self._read_soon(account, job_id)
+        return job
+
+    async def _read_soon(self, account: Account, job_id: str) -> Job:
+        """A read from the event loop: inline on local SQLite, else on a worker thread."""
+        if self.reads_are_local:
+            return self.read(account, job_id)
+        return await asyncio.to_thread(self.read, account, job_id)
 
     def list_jobs(
         self,

@@ -17,6 +17,7 @@ from selfjourney.config import Misconfigured, Settings
 from selfjourney.engines.base import Engine
 from selfjourney.engines.procedural import ProceduralEngine
 from selfjourney.engines.upscale import Upscaler, make_upscaler
+from selfjourney.feed.base import Feed
 from selfjourney.outbound.fetch import MAX_SECONDS, fetch_image
 from selfjourney.outbound.guard import guarded_client
 from selfjourney.storage.base import Storage
@@ -97,10 +98,11 @@ def build_worker_side(
     engine: Engine | None = None,
     upscaler: Upscaler | None = None,
     fetch_client: httpx.Client | None = None,
+    feed: Feed | None = None,
 ) -> WorkerSide:
     """The worker side over ``store`` and ``storage``; ``styles`` are the dialects' webhook
-    formats by name. ``engine``, ``upscaler`` and ``fetch_client`` replace the configured
-    ones (tests)."""
+    formats by name; ``feed`` hears of every change to a job. ``engine``, ``upscaler`` and
+    ``fetch_client`` replace the configured ones (tests)."""
     engine = engine or ENGINES[settings.engine](settings)
     upscaler = upscaler or make_upscaler(
         settings.upscaler,
@@ -133,7 +135,7 @@ def build_worker_side(
         progress_interval=settings.webhook_progress_interval,
         notify=dispatcher.notify,
     )
-    worker = Worker(store=store, renderer=renderer, events=events)
+    worker = Worker(store=store, renderer=renderer, events=events, feed=feed)
     janitor = Janitor(
         store=store,
         storage=storage,

@@ -10,11 +10,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 
 from selfjourney.domain.jobs import Job, Result
 from selfjourney.domain.status import JobStatus
 from selfjourney.engines.base import Retry
+from selfjourney.feed.base import Feed
 from selfjourney.outbound.fetch import FetchError
 from selfjourney.store import Store
 from selfjourney.webhooks.events import Events
@@ -37,10 +39,14 @@ class Worker:
         again_in = worker.run(job_id)   # None, or seconds before the job should run again
     """
 
-    def __init__(self, *, store: Store, renderer: Renderer, events: Events) -> None:
+    def __init__(
+        self, *, store: Store, renderer: Renderer, events: Events, feed: Feed | None = None
+    ) -> None:
         self.store = store
         self.renderer = renderer
         self.events = events
+        #: Told of every change to a job's row, so waiting callers wake at once.
+        self.feed = feed
 
     def run(self, job_id: str) -> float | None:
         """Claim and run a queued job. Returns the seconds after which the queue should run
@@ -74,8 +80,10 @@ class Worker:
         )
         failed = replace(failed, webhook_status="pending" if self.events.wants(failed) else None)
         deliveries = self.events.terminal(failed)
-        if self.store.jobs.fail(failed, deliveries) and deliveries:
-            self.events.notify()
+        if self.store.jobs.fail(failed, deliveries):
+            self._changed(job)
+            if deliveries:
+                self.events.notify()
 
     def _complete(self, job: Job, result: Result) -> None:
         done = job.moved(
@@ -83,8 +91,10 @@ class Worker:
         )
         done = replace(done, webhook_status="pending" if self.events.wants(done) else None)
         deliveries = self.events.terminal(done)
-        if self.store.jobs.complete(done, deliveries) and deliveries:
-            self.events.notify()
+        if self.store.jobs.complete(done, deliveries):
+            self._changed(job)
+            if deliveries:
+                self.events.notify()
 
     def _retry(self, job: Job, retry: Retry) -> float | None:
         if job.attempt >= MAX_RETRIES:
@@ -93,17 +103,24 @@ class Worker:
         self.store.jobs.requeue(job.id)
         return retry.defer
 
+    def _changed(self, job: Job) -> None:
+        if self.feed is not None:
+            self.feed.publish(job.id)
+
     def _progress(self, job: Job) -> Progress:
-        return Progress(_ProgressReport(self.store, self.events, job))
+        return Progress(_ProgressReport(self.store, self.events, job, self._changed))
 
 
 class _ProgressReport:
     """Writes a job's percentage and announces it, at most every 0.1 s and only upwards."""
 
-    def __init__(self, store: Store, events: Events, job: Job) -> None:
+    def __init__(
+        self, store: Store, events: Events, job: Job, changed: Callable[[Job], None]
+    ) -> None:
         self._store = store
         self._events = events
         self._job = job
+        self._changed = changed
         self._percent = 0
         self._at = 0.0
         self._lock = threading.Lock()
@@ -115,6 +132,7 @@ class _ProgressReport:
                 return
             self._percent, self._at = percent, now
         self._store.jobs.set_progress(self._job.id, percent)
+        self._changed(self._job)
         self._events.progress(replace(self._job, progress=percent))
 
 
