@@ -18,7 +18,11 @@ from selfjourney.domain.params import ActionArgs, References
 @dataclass(frozen=True)
 class Imagine:
     """A new grid. ``flags`` are the dialect's structured parameters; they win over the
-    flags typed in the prompt, and ``aspect_ratio`` wins over both."""
+    flags typed in the prompt, and ``aspect_ratio`` wins over both.
+
+    ``images`` are reference images sent inline (encoded bytes: PNG, JPEG or WebP); they join
+    ``references`` (mode "image" unless ``references`` says otherwise).
+    """
 
     prompt: str
     aspect_ratio: str | None = None
@@ -29,6 +33,28 @@ class Imagine:
     watermark: str | None = None
     references: References | None = None
     #: Queue priority: higher runs first (midapi's turbo > fast > relaxed).
+    priority: int = 0
+    images: tuple[bytes, ...] = ()
+
+
+@dataclass(frozen=True)
+class EditImage:
+    """A new grid from a caller's picture, with no parent job: with a ``mask``, its region
+    repainted (an inpaint); without one, variations of it with the prompt (image-to-image).
+
+    ``image`` and ``mask`` are encoded bytes (PNG, JPEG or WebP). The mask marks what to edit:
+    transparent pixels when it has any (OpenAI's rule), else white ones.
+    """
+
+    image: bytes
+    prompt: str
+    mask: bytes | None = None
+    #: The variation's strength without a mask: "subtle", "strong" or None (the V1-V4 one).
+    strength: str | None = None
+    webhook: Webhook | None = None
+    input: dict[str, Any] = field(default_factory=dict)
+    dialect: str = "apiframe_v2"
+    flags: Flags = field(default_factory=Flags)
     priority: int = 0
 
 

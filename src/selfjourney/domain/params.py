@@ -22,6 +22,8 @@ from selfjourney.domain.sizes import Direction
 
 #: Images in a grid.
 GRID_COUNT = 4
+#: Where the images callers send inline are stored: ``uploads/{job_id}-{name}.png``.
+UPLOADS = "uploads/"
 
 ReferenceMode = Literal["image", "style", "omni", "blend"]
 REFERENCE_MODES: tuple[ReferenceMode, ...] = ("image", "style", "omni", "blend")
@@ -47,15 +49,23 @@ class GridIndex(int):
 
 @dataclass(frozen=True)
 class References:
-    """Images by URL that guide a render: "image" (img2img), "style" or "omni" reference, or
-    "blend" (Midjourney's /blend: 2-5 images mixed into one picture, no prompt needed)."""
+    """Images that guide a render: "image" (img2img), "style" or "omni" reference, or "blend"
+    (Midjourney's /blend: 2-5 images mixed into one picture, no prompt needed).
 
-    urls: tuple[str, ...]
+    ``urls`` are fetched by the worker; ``keys`` are images the caller sent inline, stored
+    when the job was accepted. URLs come first, then keys.
+    """
+
+    urls: tuple[str, ...] = ()
     mode: ReferenceMode = "image"
     weight: float = 0.5
+    keys: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {"urls": list(self.urls), "mode": self.mode, "weight": self.weight}
+        data: dict[str, Any] = {"urls": list(self.urls), "mode": self.mode, "weight": self.weight}
+        if self.keys:
+            data["keys"] = list(self.keys)
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> References:
@@ -63,9 +73,10 @@ class References:
         if mode not in REFERENCE_MODES:
             raise ValueError(f"unknown reference mode {mode!r}")
         return cls(
-            urls=tuple(str(url) for url in data["urls"]),
+            urls=tuple(str(url) for url in data.get("urls") or ()),
             mode=mode,
             weight=float(data.get("weight", 0.5)),
+            keys=tuple(str(key) for key in data.get("keys") or ()),
         )
 
 
@@ -160,6 +171,13 @@ class JobParams:
     image_url: str | None = None
     #: A reroll: the kind of job it repeats (and renders as).
     repeats: JobKind | None = None
+
+    def uploads(self) -> list[str]:
+        """The storage keys of images the caller sent with the job (kept as long as its own)."""
+        keys = list(self.references.keys) if self.references is not None else []
+        if self.source is not None and self.source.key.startswith(UPLOADS):
+            keys.append(self.source.key)
+        return keys
 
     def to_json(self) -> dict[str, Any]:
         """Compact JSON: parts that are unset are left out."""

@@ -20,6 +20,8 @@ UPSCALE_MODES = ("subtle", "creative")
 MAX_URL_UPSCALE_SIDE = 2048
 #: Vary (Subtle) and Vary (Strong); no strength is the ordinary V1-V4 variation.
 VARIATION_STRENGTHS = ("subtle", "strong")
+#: Reference images of one grid, by URL and inline together.
+MAX_REFERENCE_IMAGES = 5
 
 _NEEDS_GRID = frozenset({JobKind.UPSAMPLE, JobKind.VARIATION, JobKind.REROLL})
 _NEEDS_UPSAMPLE = frozenset({JobKind.INPAINT, JobKind.OUTPAINT, JobKind.PAN, JobKind.UPSCALE})
@@ -87,6 +89,15 @@ def check_args(action: JobKind, args: ActionArgs) -> None:
         raise InvalidInput(f"{action.value} needs the index (1-4) of a grid image", "index")
     check_strength(action, args.strength)
     check_zoom_ratio(args.zoom_ratio, args.shape)
+
+
+def check_reference_count(count: int) -> None:
+    """At most five reference images guide a grid."""
+    if count > MAX_REFERENCE_IMAGES:
+        raise InvalidInput(
+            f"at most {MAX_REFERENCE_IMAGES} reference images guide a grid, not {count}",
+            "references",
+        )
 
 
 def check_strength(action: JobKind, strength: str | None) -> None:

@@ -9,20 +9,24 @@ from __future__ import annotations
 import asyncio
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 
+from PIL import Image
+
 from selfjourney.domain.accounts import Account
-from selfjourney.domain.commands import Act, Idempotency, Imagine, UpscaleImage
+from selfjourney.domain.commands import Act, EditImage, Idempotency, Imagine, UpscaleImage
 from selfjourney.domain.errors import ActionUnavailable, InvalidMask, NotFound
 from selfjourney.domain.flags import parse_prompt
 from selfjourney.domain.jobs import Job, Webhook
 from selfjourney.domain.kinds import JobKind
 from selfjourney.domain.pages import Cursor, Page
-from selfjourney.domain.params import ActionArgs, JobParams
+from selfjourney.domain.params import UPLOADS, ActionArgs, JobParams, References, Source
 from selfjourney.domain.rules import (
     check_args,
     check_parent,
+    check_reference_count,
+    check_strength,
     check_upscale,
     check_upscale_options,
     follow_up_params,
@@ -32,6 +36,7 @@ from selfjourney.domain.sizes import parse_aspect_ratio
 from selfjourney.domain.status import JobStatus
 from selfjourney.feed.base import Feed
 from selfjourney.imaging.masks import decode_mask
+from selfjourney.imaging.uploads import edit_mask, edit_picture, encode_png, reference_image
 from selfjourney.outbound.guard import check_url
 from selfjourney.queue.base import Queue
 from selfjourney.service.auth import Authenticator
@@ -107,19 +112,57 @@ class Service:
         flags = replace(flags, aspect_ratio=flags.aspect_ratio or "1:1")
         parse_aspect_ratio(flags.aspect_ratio or "")
         self._check_webhook(command.webhook)
-        if command.references is not None:
-            for n, url in enumerate(command.references.urls):
+        references = command.references
+        if references is not None:
+            for n, url in enumerate(references.urls):
                 check_url(url, self._allow_private_urls, field=f"references.{n}")
+        check_reference_count(len(references.urls if references else ()) + len(command.images))
+        inline = [
+            reference_image(data, field=f"images.{n}") for n, data in enumerate(command.images)
+        ]
+        job_id = str(uuid.uuid4())
+        uploads = {f"{UPLOADS}{job_id}-reference-{n}.png": image for n, image in enumerate(inline)}
+        if uploads:
+            references = replace(references or References(), keys=tuple(uploads))
         params = JobParams(
             flags=flags,
-            references=command.references,
+            references=references,
             watermark=command.watermark,
             priority=command.priority,
         )
-        job = self._new_job(account, JobKind.IMAGINE, text, params, command)
+        job = self._new_job(account, JobKind.IMAGINE, text, params, command, job_id=job_id)
         if flags.seed is not None:
             job = replace(job, seed=flags.seed)
-        return self._submit(job, idempotency)
+        return self._submit_with_uploads(job, idempotency, uploads)
+
+    def edit_image(
+        self, account: Account, command: EditImage, idempotency: Idempotency | None = None
+    ) -> tuple[Job, bool]:
+        """Accept an edit of a caller's picture (no parent): with a mask an inpaint, else a
+        variation; the picture is stored with the job, as an action's parent picture is."""
+        if idempotency and (replayed := self._replayed(account, idempotency)):
+            return replayed, True
+        kind = JobKind.INPAINT if command.mask is not None else JobKind.VARIATION
+        check_strength(kind, command.strength)
+        text, in_prompt = parse_prompt(command.prompt)
+        flags = replace(command.flags.over(in_prompt), aspect_ratio=None)  # the picture's shape
+        self._check_webhook(command.webhook)
+        picture, sent = edit_picture(command.image, field="image")
+        mask = None
+        if command.mask is not None:
+            mask = edit_mask(command.mask, sent, picture.size)
+        job_id = str(uuid.uuid4())
+        key = f"{UPLOADS}{job_id}-source.png"
+        params = JobParams(
+            flags=flags,
+            action=ActionArgs(strength=command.strength),
+            source=Source(key, picture.width, picture.height),
+            priority=command.priority,
+        )
+        job = self._new_job(account, kind, text, params, command, job_id=job_id)
+        if flags.seed is not None:
+            job = replace(job, seed=flags.seed)
+        return self._submit_with_uploads(job, idempotency, {key: picture}, mask)
 
     def act(
         self, account: Account, command: Act, idempotency: Idempotency | None = None
@@ -293,11 +336,12 @@ class Service:
         kind: JobKind,
         prompt: str,
         params: JobParams,
-        command: Imagine | Act | UpscaleImage,
+        command: Imagine | Act | UpscaleImage | EditImage,
         parent_id: str | None = None,
+        job_id: str | None = None,
     ) -> Job:
         return Job(
-            id=str(uuid.uuid4()),
+            id=job_id or str(uuid.uuid4()),
             account_id=account.id,
             kind=kind,
             status=JobStatus.QUEUED,
@@ -312,6 +356,30 @@ class Service:
             webhook=command.webhook,
             webhook_status="pending" if command.webhook else None,
         )
+
+    def _submit_with_uploads(
+        self,
+        job: Job,
+        idempotency: Idempotency | None,
+        uploads: dict[str, Image.Image],
+        mask: bytes | None = None,
+    ) -> tuple[Job, bool]:
+        """Store the caller's images under the job's keys, then the job; the images go again
+        if the job is not created (refused, or an idempotent replay won)."""
+        for key, image in uploads.items():
+            self._storage.put(key, encode_png(image))
+        try:
+            stored, replayed = self._submit(job, idempotency, mask)
+        except BaseException:
+            self._forget(uploads)
+            raise
+        if replayed:
+            self._forget(uploads)
+        return stored, replayed
+
+    def _forget(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            self._storage.delete(key)
 
     def _submit(
         self, job: Job, idempotency: Idempotency | None, mask: bytes | None = None

@@ -78,9 +78,11 @@ class Janitor:
         """Delete the images of jobs finished before the cutoff; they read as ``expired``."""
         purged = 0
         for job in self.store.jobs.expiring(completed_before):
+            keys = job.params.uploads()  # the images the caller sent with it
             if job.result is not None:
-                for key in [*job.result.images, *([job.result.grid] if job.result.grid else [])]:
-                    self.storage.delete(key)
+                keys += [*job.result.images, *([job.result.grid] if job.result.grid else [])]
+            for key in keys:
+                self.storage.delete(key)
             self.store.jobs.mark_expired(job.id)
             purged += 1
         return purged

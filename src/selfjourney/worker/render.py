@@ -202,6 +202,7 @@ class Renderer:
         if wanted is None:
             return ()
         images = [self._download(url, fit=REFERENCE_SIDE) for url in wanted.urls]
+        images += [_open_png(self.storage.get(key)) for key in wanted.keys]  # sent inline
         if wanted.mode == "blend":
             size = grid_image_size(job.params.flags.aspect_ratio or "1:1")
             return blend_references(images, size)
