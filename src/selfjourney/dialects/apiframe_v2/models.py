@@ -159,6 +159,32 @@ class JobAccepted(BaseModel):
     status: Literal["QUEUED", "PROCESSING", "COMPLETED", "FAILED"]
 
 
+class JobDetails(BaseModel):
+    """selfjourney's own facts about a job, beside the vendor's fields (its Job schema allows
+    more properties): what a client needs to draw a job's buttons and its family."""
+
+    #: imagine, upsample, variation, inpaint, outpaint, pan, reroll or upscale.
+    kind: str
+    #: The prompt the engine saw (flags removed).
+    prompt: str
+    #: The render flags: from the prompt (``--ar``, ``--chaos``...) or ``midjourneyParams``.
+    flags: dict[str, Any]
+    seed: int
+    #: The job this one followed, or null.
+    parentJobId: str | None
+    #: The button's arguments: ``index``, ``direction``, ``zoom_ratio``, ``factor``,
+    #: ``strength``... (empty for a new grid).
+    args: dict[str, Any]
+    #: Pixel size of each result image; null until it is done.
+    width: int | None
+    height: int | None
+    #: The follow-ups this job can take now, in any dialect: ``upsample``, ``variation``,
+    #: ``reroll``, ``inpaint``, ``outpaint``, ``pan``; and through Apiframe v1 routes
+    #: ``upscale_2x``, ``upscale_4x`` (/upscale-highres), ``vary_subtle``, ``vary_strong``
+    #: (/pro/midjourney/vary on the grid). Empty until COMPLETED, and once expired.
+    actions: list[str]
+
+
 class JobSummary(BaseModel):
     """A job in a list (no ``input``)."""
 
@@ -173,6 +199,8 @@ class JobSummary(BaseModel):
     createdAt: str
     completedAt: str | None
     expired: bool
+    #: Not in the vendor's contract: selfjourney's additions, in one place.
+    selfjourney: JobDetails
 
 
 class JobPublic(JobSummary):
