@@ -13,6 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader
 
 from selfjourney.domain.accounts import Account
+from selfjourney.domain.errors import MissingKey
 from selfjourney.service import Service
 
 P = ParamSpec("P")
@@ -37,13 +38,24 @@ async def read(service: Service, call: Callable[P, T], *args: P.args, **kwargs: 
     return await run_in_threadpool(call, *args, **kwargs)
 
 
+#: Told to a v2 caller that sent its key the way the other dialects read it.
+V2_KEY_HINT = (
+    "Apiframe v2 routes (/v2/...) read the key from the X-API-Key header; "
+    "Authorization: Bearer is for the midapi and Apiframe v1 routes"
+)
+
+
 async def api_key_account(
-    service: ServiceDep, api_key: Annotated[str | None, Depends(_api_key_header)]
+    request: Request,
+    service: ServiceDep,
+    api_key: Annotated[str | None, Depends(_api_key_header)],
 ) -> Account:
     """The account of the ``X-API-Key`` header (Apiframe v2).
 
     Async with a short cache: a thread-pool hop per request costs more than the look-up.
     """
+    if api_key is None and "authorization" in request.headers:
+        raise MissingKey(V2_KEY_HINT)
     recent = service.recent_account(api_key)
     return recent if recent is not None else await read(service, service.authenticate, api_key)
 
