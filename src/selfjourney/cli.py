@@ -109,8 +109,7 @@ def _store(settings: Settings) -> Store:
 
 
 def _serve(settings: Settings, _args: argparse.Namespace) -> int:
-    import uvicorn
-
+    from selfjourney.api.serving import serve
     from selfjourney.embedded import build_embedded
 
     logging.basicConfig(
@@ -125,8 +124,7 @@ def _serve(settings: Settings, _args: argparse.Namespace) -> int:
         raise Misconfigured(f"cannot load the {settings.engine} {what}: {exc}") from exc
     print(f"engine {workers.engine.describe()}, upscaler {workers.upscaler.name}", flush=True)
     print(f"selfjourney {settings.base_url}  (API docs: {settings.base_url}/docs)", flush=True)
-    app = embedded.app()
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
+    serve(embedded.app(), host=settings.host, port=settings.port, log_level=settings.log_level)
     return 0
 
 

@@ -62,6 +62,7 @@ class Embedded:
             dialects=DIALECTS,
             images_dir=self.settings.data_dir / "images",
             lifecycle=self,
+            events_keepalive=self.settings.events_keepalive,
         )
 
 

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from selfjourney import __version__
 from selfjourney.dialects.base import Dialect
+from selfjourney.dialects.deps import EventStreams
 from selfjourney.dialects.registry import DIALECTS
 from selfjourney.service import Service
 
@@ -41,11 +42,13 @@ def create_app(
     dialects: tuple[Dialect, ...] = DIALECTS,
     images_dir: Path | None = None,
     lifecycle: Lifecycle | None = None,
+    events_keepalive: float = 15.0,
 ) -> FastAPI:
     """The ASGI app: every dialect's routes over one service.
 
     ``images_dir`` (local storage) is served at ``/cdn/images``; ``lifecycle`` starts and stops
-    with the app's lifespan.
+    with the app's lifespan; ``events_keepalive`` is the seconds between keep-alive comments of
+    an idle event stream.
     """
 
     @asynccontextmanager
@@ -70,6 +73,7 @@ def create_app(
     app.openapi = partial(_openapi_without_422, app)  # type: ignore[method-assign]
     app.state.service = service
     app.state.process = lifecycle
+    app.state.streams = EventStreams(keepalive=events_keepalive)
     for dialect in dialects:
         for router in dialect.routers():
             app.include_router(router)
@@ -80,6 +84,13 @@ def create_app(
         app.mount("/cdn/images", StaticFiles(directory=images_dir), name="cdn")
     app.add_middleware(RequestIdMiddleware)
     return app
+
+
+def close_streams(app: FastAPI) -> None:
+    """End the app's open event streams: call it from the event loop when shutting down, so a
+    browser tab left open does not hold the server's graceful exit."""
+    streams: EventStreams = app.state.streams
+    streams.closing.set()
 
 
 class RequestIdMiddleware:

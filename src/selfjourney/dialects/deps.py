@@ -5,7 +5,9 @@ The service is the only thing a dialect calls; it is put in the app's state by `
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Annotated, ParamSpec, TypeVar
 
 from fastapi import Depends, Request
@@ -29,6 +31,24 @@ async def get_service(request: Request) -> Service:
 
 
 ServiceDep = Annotated[Service, Depends(get_service)]
+
+
+@dataclass(frozen=True)
+class EventStreams:
+    """What an app's event streams share: the seconds between keep-alive comments, and the
+    signal that the server is shutting down (open streams then end, so they cannot hold up
+    the exit). Made by ``create_app``."""
+
+    keepalive: float
+    closing: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+async def get_streams(request: Request) -> EventStreams:
+    streams: EventStreams = request.app.state.streams
+    return streams
+
+
+StreamsDep = Annotated[EventStreams, Depends(get_streams)]
 
 
 async def read(service: Service, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
