@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from selfjourney import __version__
+from selfjourney.api.pages import add_pages
 from selfjourney.dialects.base import Dialect
 from selfjourney.dialects.deps import EventStreams
 from selfjourney.dialects.registry import DIALECTS
@@ -46,6 +47,7 @@ def create_app(
 ) -> FastAPI:
     """The ASGI app: every dialect's routes over one service.
 
+    The playground is at ``/`` and the API docs at ``/docs`` and ``/redoc`` (``pages``).
     ``images_dir`` (local storage) is served at ``/cdn/images``; ``lifecycle`` starts and stops
     with the app's lifespan; ``events_keepalive`` is the seconds between keep-alive comments of
     an idle event stream.
@@ -69,6 +71,8 @@ def create_app(
             "midapi.ai (/api/v1) and Apiframe v1 (/imagine, /fetch, ...) wire formats."
         ),
         lifespan=lifespan,
+        docs_url=None,  # served by add_pages, from files in this process (no CDN)
+        redoc_url=None,
     )
     app.openapi = partial(_openapi_without_422, app)  # type: ignore[method-assign]
     app.state.service = service
@@ -82,6 +86,7 @@ def create_app(
     if images_dir is not None:
         images_dir.mkdir(parents=True, exist_ok=True)
         app.mount("/cdn/images", StaticFiles(directory=images_dir), name="cdn")
+    add_pages(app)
     app.add_middleware(RequestIdMiddleware)
     return app
 
