@@ -7,6 +7,7 @@ import stat
 import subprocess
 import uuid
 from pathlib import Path
+from typing import Any
 
 from selfjourney.cli import PROCEDURAL_NOTE, banner
 from selfjourney.config import Settings
@@ -164,15 +165,19 @@ def test_serve_prints_its_url_at_start(tmp_path: Path) -> None:
     assert "make serve ENGINE=diffusers MODEL=stabilityai/sd-turbo" in banner
 
 
+def _settings(**values: Any) -> Settings:
+    return Settings(**values)
+
+
 def test_only_the_procedural_engine_explains_itself() -> None:
-    settings = Settings(engine="diffusers", port=9000)
+    settings = _settings(engine="diffusers", port=9000)
     lines = banner(settings, "diffusers stabilityai/sd-turbo on cuda, upscaler lanczos")
     assert lines == [
         "engine diffusers stabilityai/sd-turbo on cuda, upscaler lanczos",
         "selfjourney http://127.0.0.1:9000  (API docs: http://127.0.0.1:9000/docs)",
         "playground http://127.0.0.1:9000/  (paste the key into it; make serve prints one)",
     ]
-    procedural = banner(Settings(port=9000), "procedural, upscaler lanczos")
+    procedural = banner(_settings(port=9000), "procedural, upscaler lanczos")
     assert procedural[1:4] == list(PROCEDURAL_NOTE)
     assert "about 5 GB" in procedural[3] and "CPU works but is slow" in procedural[3]
 
