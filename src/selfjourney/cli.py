@@ -136,7 +136,7 @@ PROCEDURAL_NOTE = (
     "For real pictures, on a machine with internet: "
     "make serve ENGINE=diffusers MODEL=stabilityai/sd-turbo",
     "  (installs torch and downloads the model once, about 5 GB; a GPU renders a grid in "
-    "seconds, the CPU works but is slow, about a minute a grid)",
+    "seconds, the CPU works but is slow)",
 )
 
 
