@@ -86,19 +86,28 @@ class Site:
         return page
 
 
-@pytest.fixture
-def site(tmp_path: Path) -> Iterator[Site]:
+def _site(data_dir: Path, workers: int) -> Iterator[Site]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    settings = make_settings(
-        tmp_path / "data", workers=1, render_delay=RENDER_DELAY, public_url=url
-    )
+    settings = make_settings(data_dir, workers=workers, render_delay=RENDER_DELAY, public_url=url)
     runtime = build_embedded(settings)
     _, key = runtime.store.accounts.create("playground", credits=STARTER_CREDITS)
     # A page's open event stream ends when the browser closes; the grace period only bounds
     # a stream a failing test left open.
     with ThreadedServer(runtime.app(), port=port, timeout_graceful_shutdown=2):
         yield Site(runtime, url, key)
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    """One worker thread, rendering with the pretend-GPU delay."""
+    yield from _site(tmp_path / "data", workers=1)
+
+
+@pytest.fixture
+def paused_site(tmp_path: Path) -> Iterator[Site]:
+    """No worker thread: jobs stay queued."""
+    yield from _site(tmp_path / "data", workers=0)
 
 
 @pytest.fixture

@@ -11,6 +11,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from tests.web.conftest import STARTER_CREDITS, Site
 
 #: Midjourney's costs here: a grid 16, an upsample 4.
@@ -157,6 +159,33 @@ def test_an_api_refusal_is_shown_in_its_own_words(browser: Any, site: Site):
     expect(page.get_by_role("alert")).to_have_text("Insufficient credits: this costs 16, 5 left")
     page.context.close()
     assert site.page_errors == []
+
+
+def test_the_gallery_pages_newest_first(browser: Any, paused_site: Site):
+    expect = _expect()
+    with httpx.Client(base_url=paused_site.url, headers={"X-API-Key": paused_site.key}) as api:
+        for n in range(14):
+            body = {"model": "midjourney", "prompt": f"lantern {n}"}
+            assert api.post("/v2/images/generate", json=body).status_code == 202
+    page = paused_site.page(browser)
+    page.goto(paused_site.url + "/#gallery")
+    expect(page.get_by_role("alert")).to_have_text("Enter an API key first.")
+    page.get_by_label("API key").fill(paused_site.key)  # the open gallery loads with it
+    expect(page.get_by_text(re.compile(r"^Credits: \d+$"))).to_be_visible()
+    items = page.get_by_role("listitem")
+    expect(items).to_have_count(12)
+    expect(items.nth(0)).to_contain_text("lantern 13")
+    expect(items.nth(0)).to_contain_text("QUEUED")
+    page.get_by_role("button", name="Load more").click()
+    expect(items).to_have_count(14)
+    expect(items.nth(13)).to_contain_text("lantern 0")
+    expect(page.get_by_role("button", name="Load more")).to_be_hidden()
+    items.nth(13).get_by_role("link", name=re.compile(r"^Imagine · ")).click()
+    expect(_heading(page, "Imagine")).to_be_visible()
+    expect(page.get_by_role("progressbar", name="Progress")).to_have_attribute("value", "0")
+    expect(page.get_by_role("button", name="U1", exact=True)).to_be_disabled()  # still queued
+    page.context.close()
+    assert paused_site.page_errors == []
 
 
 def test_the_api_docs_work_offline(browser: Any, site: Site, screenshots: Path):

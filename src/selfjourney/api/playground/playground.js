@@ -17,6 +17,7 @@ const state = {
   stream: null, // AbortController of the job's event stream
   gallery: [],
   cursor: null,
+  galleryLoads: 0,
   region: null, // the vary-region mask being drawn
 };
 
@@ -545,6 +546,7 @@ async function submitRegion(event) {
 // -- the gallery -----------------------------------------------------------------------
 
 async function loadGallery(reset) {
+  const load = ++state.galleryLoads; // a later load (a refresh) makes this one moot
   if (reset) {
     state.gallery = [];
     state.cursor = null;
@@ -557,7 +559,7 @@ async function loadGallery(reset) {
   const query = new URLSearchParams({ limit: String(GALLERY_PAGE) });
   if (state.cursor) query.set("cursor", state.cursor);
   const page = await attempt(() => api(`/v2/jobs?${query}`));
-  if (!page) return;
+  if (!page || load !== state.galleryLoads) return;
   state.gallery.push(...page.jobs);
   state.cursor = page.nextCursor;
   $("gallery-more").hidden = !page.hasMore;
@@ -642,7 +644,10 @@ function start() {
   keyInput.addEventListener("input", () => {
     setKey(keyInput.value);
     clearTimeout(typing);
-    typing = setTimeout(refreshCredits, 300);
+    typing = setTimeout(() => {
+      refreshCredits();
+      if (!$("gallery-view").hidden) loadGallery(true);
+    }, 300);
   });
   $("imagine-form").addEventListener("submit", imagine);
   document.querySelectorAll("#job .actions button").forEach((button) => {
