@@ -44,6 +44,7 @@ class EventStreams:
 
 
 async def get_streams(request: Request) -> EventStreams:
+    """The app's event-stream settings, put in its state by ``create_app``."""
     streams: EventStreams = request.app.state.streams
     return streams
 

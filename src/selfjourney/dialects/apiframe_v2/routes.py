@@ -85,6 +85,8 @@ async def get_job(
 
 
 class EventStream(StreamingResponse):
+    """``text/event-stream``, so the OpenAPI document names the stream's media type."""
+
     media_type = events.MEDIA_TYPE
 
 
