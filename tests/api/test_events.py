@@ -9,7 +9,7 @@ another process is in ``test_events_across_processes.py``.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -134,6 +134,30 @@ def test_an_idle_stream_sends_keep_alive_comments(paused: Served):
     first, *rest = received
     assert first.event == "progress" and first.data["status"] == "QUEUED"
     assert [frame.comment for frame in rest] == ["keep-alive", "keep-alive"]
+
+
+def test_a_client_that_leaves_releases_its_watch(paused: Served):
+    """The stream holds one watch on the feed while it waits, and none once the client left."""
+    feed = paused.runtime.feed
+    with (
+        paused.client() as http,
+        http.stream("GET", f"/v2/jobs/{paused.generate()}/events") as response,
+    ):
+        comments = 0
+        for frame in frames(response.iter_lines()):
+            comments += frame.comment is not None
+            if comments == 3:
+                break
+        _until(lambda: feed.watching() > 0)  # back to waiting after the comment
+        assert feed.watching() == 1  # one at a time, not one more per keep-alive
+    _until(lambda: feed.watching() == 0)  # the server notices the closed connection
+    assert feed.watching() == 0
+
+
+def _until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def test_a_stream_that_was_idle_still_gets_the_job(paused: Served):
