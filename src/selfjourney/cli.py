@@ -1,4 +1,8 @@
-"""The ``selfjourney`` command: serve, keys, credits. Settings are built here, once."""
+"""The ``selfjourney`` command: the server (serve, keys, credits) and its client (imagine, act,
+jobs, mcp). The server's Settings are built here, once; the client commands never build them
+(they read only their own few variables, see ``client/config.py``), and import nothing of the
+server, so they start fast and work against a remote server.
+"""
 
 from __future__ import annotations
 
@@ -8,23 +12,32 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
+from selfjourney.client import commands as client_commands
 
-from selfjourney.config import Misconfigured, Settings
-from selfjourney.domain.errors import SelfjourneyError
-from selfjourney.store import Store
-
-DEV_KEY_FILE = "dev-api-key"
+if TYPE_CHECKING:
+    from selfjourney.config import Settings
+    from selfjourney.store import Store
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if hasattr(args, "client"):
+        return client_commands.run(args)
     if not hasattr(args, "run"):
         parser.print_help()
         return 2
+    return _run_server_command(args)
+
+
+def _run_server_command(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from selfjourney.config import Misconfigured, Settings
+    from selfjourney.domain.errors import SelfjourneyError
+
     try:
         settings = Settings(**_overrides(args))
     except ValidationError as exc:
@@ -87,6 +100,8 @@ def _parser() -> argparse.ArgumentParser:
     _common(show)
     show.add_argument("key", metavar="KEY_OR_ID")
     show.set_defaults(run=_credits_show)
+
+    client_commands.add_commands(commands)
     return parser
 
 
@@ -104,6 +119,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _store(settings: Settings) -> Store:
+    from selfjourney.store import Store
+
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return Store.connect(settings.db_url)
 
@@ -111,6 +128,7 @@ def _store(settings: Settings) -> Store:
 def _serve(settings: Settings, _args: argparse.Namespace) -> int:
     import uvicorn
 
+    from selfjourney.config import Misconfigured
     from selfjourney.embedded import build_embedded
 
     logging.basicConfig(
@@ -159,6 +177,9 @@ def _keys_revoke(settings: Settings, args: argparse.Namespace) -> int:
 
 def _keys_bootstrap(settings: Settings, _args: argparse.Namespace) -> int:
     """For ``make serve``: one development key, kept in the data dir (mode 600)."""
+    from selfjourney.client.config import DEV_KEY_FILE
+    from selfjourney.domain.errors import SelfjourneyError
+
     store = _store(settings)
     path = settings.data_dir / DEV_KEY_FILE
     if path.exists():
