@@ -1,4 +1,4 @@
-"""The arguments of the client commands of ``selfjourney``: imagine, act and jobs.
+"""The arguments of the client commands of ``selfjourney``: imagine, act, jobs and mcp.
 
 Only argparse here, so ``selfjourney --help`` starts fast; ``terminal.py`` runs the commands.
 """
@@ -26,7 +26,7 @@ ACT_EPILOG = """actions:
 
 
 def add_commands(commands: Any) -> None:
-    """Add imagine, act and jobs to the ``selfjourney`` parser's sub-commands."""
+    """Add imagine, act, jobs and mcp to the ``selfjourney`` parser's sub-commands."""
     imagine = commands.add_parser(
         "imagine", help="generate a 2x2 grid and download it", description=_IMAGINE
     )
@@ -74,6 +74,14 @@ def add_commands(commands: Any) -> None:
     jobs.add_argument("--status", type=str.upper, choices=STATUSES, help="only jobs in this status")
     _connection(jobs)
     jobs.set_defaults(client="jobs")
+
+    mcp = commands.add_parser(
+        "mcp",
+        help="an MCP server on stdio, for AI agents (needs the mcp extra)",
+        description="Serve the imagine, act, get_job and list_jobs tools over MCP on stdio.",
+    )
+    _connection(mcp)
+    mcp.set_defaults(client="mcp")
 
 
 STATUSES = ("QUEUED", "PROCESSING", "COMPLETED", "FAILED")

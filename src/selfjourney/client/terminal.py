@@ -79,6 +79,17 @@ def _jobs(args: argparse.Namespace, env: ClientEnv) -> int:
     return 0
 
 
+def _mcp(args: argparse.Namespace, env: ClientEnv) -> int:
+    try:
+        from selfjourney.client.mcp_server import serve
+    except ImportError as exc:
+        raise ClientError(
+            f"selfjourney mcp needs the MCP SDK ({exc}): pip install 'selfjourney[mcp]'"
+        ) from None
+    serve(lambda: _connect(args, env))
+    return 0
+
+
 def _follow(client: Client, job_id: str, label: str, quiet: bool) -> Job:
     """Wait for a job with a progress bar on stderr; returns it COMPLETED or raises."""
     if not quiet:
@@ -125,4 +136,4 @@ def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-COMMANDS: dict[str, Command] = {"imagine": _imagine, "act": _act, "jobs": _jobs}
+COMMANDS: dict[str, Command] = {"imagine": _imagine, "act": _act, "jobs": _jobs, "mcp": _mcp}
