@@ -37,6 +37,9 @@ def run(args: argparse.Namespace) -> int:
     except Interrupted as exc:
         _say(f"interrupted: job {exc.job_id} goes on on the server (see `selfjourney jobs`)")
         return 130
+    except KeyboardInterrupt:  # before a job was accepted, or while saving its images
+        _say("interrupted")
+        return 130
     except ClientError as exc:
         _say(f"error: {exc}")
         return 1
@@ -94,19 +97,17 @@ def _follow(client: Client, job_id: str, label: str, quiet: bool) -> Job:
     """Wait for a job with a progress bar on stderr; returns it COMPLETED or raises."""
     if not quiet:
         _say(f"{label}: job {job_id}")
-    bar = tqdm(
-        total=100,
-        desc=label,
-        file=sys.stderr,
-        disable=quiet,
-        bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}{postfix}",
-    )
     try:
-        job = client.wait(job_id, on_update=lambda job: _show(bar, job))
+        with tqdm(
+            total=100,
+            desc=label,
+            file=sys.stderr,
+            disable=quiet,
+            bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}{postfix}",
+        ) as bar:
+            job = client.wait(job_id, on_update=lambda job: _show(bar, job))
     except KeyboardInterrupt:
         raise Interrupted(job_id) from None
-    finally:
-        bar.close()
     return ensure_completed(job)
 
 
