@@ -19,6 +19,11 @@ def keys_list(data_dir: Path) -> list[str]:
     out = run_cli("keys", "list", "--data-dir", data_dir, cwd=data_dir.parent).stdout
     header, *rows = out.splitlines()
     assert header.split() == ["ID", "KEY", "STATE", "CREDITS", "NAME"], out
+    for row in rows:  # each column starts under its name; CREDITS is right-aligned
+        for column in ("KEY", "STATE", "NAME"):
+            start = header.index(column)
+            assert row[start] != " " and row[start - 2 : start] == "  ", (column, out)
+        assert row[header.index("CREDITS") + len("CREDITS") - 1].isdigit(), out
     return rows
 
 
@@ -71,37 +76,23 @@ def test_keys_list_shows_a_prefix_never_the_key(tmp_path: Path) -> None:
         assert fields[2:] == ["active", str(credits), name]
 
 
-def test_keys_list_columns_line_up_under_the_header(tmp_path: Path) -> None:
-    data_dir = tmp_path / "data"
-    create(data_dir, 5, "alice")
-    out = run_cli("keys", "list", "--data-dir", data_dir, cwd=tmp_path).stdout
-    header, row = out.splitlines()
-    for column in ("KEY", "STATE", "NAME"):
-        start = header.index(column)
-        assert row[start] != " " and row[start - 2 : start] == "  ", (column, out)
-    assert header.index("CREDITS") + len("CREDITS") == row.index(" alice") - 1
-
-
 def test_keys_revoke_takes_the_name_or_id_that_keys_list_shows(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     alice_id, _ = create(data_dir, 10, "alice")
     bob_id, _ = create(data_dir, 10, "bob")
-    shown = {row.split()[-1]: row.split() for row in keys_list(data_dir)}
+    first, second = create(data_dir, 1, "ci")[0], create(data_dir, 1, "ci")[0]
+    shown = {row.split()[0]: row.split() for row in keys_list(data_dir)}
 
     by_name = run_cli("keys", "revoke", "alice", "--data-dir", data_dir, cwd=tmp_path)
     assert by_name.stdout == f"revoked key {alice_id} (alice)\n"
-    by_prefix = run_cli("keys", "revoke", shown["bob"][1], "--data-dir", data_dir, cwd=tmp_path)
-    assert by_prefix.stdout == f"revoked key {bob_id} (bob)\n"  # "afk_abcdefgh…" as shown
-    assert [row.split()[2] for row in keys_list(data_dir)] == ["revoked", "revoked"]
-
-
-def test_a_name_shared_by_two_keys_asks_for_the_id(tmp_path: Path) -> None:
-    data_dir = tmp_path / "data"
-    first, second = create(data_dir, 1, "ci")[0], create(data_dir, 1, "ci")[0]
-    done = run_cli("keys", "revoke", "ci", "--data-dir", data_dir, cwd=tmp_path, check=False)
-    assert done.returncode == 1
-    assert done.stderr == f"error: 2 API keys are named 'ci': give the id ({first}, {second})\n"
-    assert [row.split()[2] for row in keys_list(data_dir)] == ["active", "active"]
+    prefix = shown[bob_id][1]  # "afk_abcdefgh…", as listed
+    by_prefix = run_cli("keys", "revoke", prefix, "--data-dir", data_dir, cwd=tmp_path)
+    assert by_prefix.stdout == f"revoked key {bob_id} (bob)\n"
+    shared = run_cli("keys", "revoke", "ci", "--data-dir", data_dir, cwd=tmp_path, check=False)
+    assert shared.returncode == 1
+    assert shared.stderr == f"error: 2 API keys are named 'ci': give the id ({first}, {second})\n"
+    states = [row.split()[2] for row in keys_list(data_dir)]
+    assert states == ["revoked", "revoked", "active", "active"]
 
 
 def test_version_and_a_help_for_users(tmp_path: Path) -> None:
