@@ -165,3 +165,6 @@ def test_a_modal_never_submitted_fails_after_an_hour_then_is_forgotten(timed, cl
     runtime.workers.janitor.sweep()  # kept as long as the images of its time
     response = client.get(f"/mj/task/{modal_id}/fetch", headers=secret)
     assert refused(response, code=3, status=404) == f"task not found: {modal_id}"
+    expired = fetch(client, secret, grid["id"])  # its images purged by the same sweep
+    assert (expired["status"], expired["imageUrl"], expired["imageUrls"]) == ("SUCCESS", None, None)
+    assert expired["buttons"] == [] and expired["properties"]["expired"] is True

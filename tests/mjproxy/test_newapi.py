@@ -96,3 +96,11 @@ def test_the_task_object_fields(client, secret):
     assert labels == ["U1", "U2", "U3", "U4", "🔄", "V1", "V2", "V3", "V4"]
     assert {(b["type"], b["style"]) for b in task["buttons"]} == {(2, 2)}
     assert task["buttons"][1]["customId"] == f"MJ::JOB::upsample::2::{task_id}"
+
+
+def test_the_keys_task_list_and_queue(client, secret, grid):
+    waiting = [submit(client, secret, prompt=f"fox {n}") for n in range(3)]
+    newest = client.get("/mj/task/list", headers=secret).json()
+    assert [task["id"] for task in newest] == [*reversed(waiting), grid["id"]]
+    queue = client.get("/mj-relax/mj/task/queue", headers=secret).json()
+    assert [task["id"] for task in queue] == waiting  # unfinished, oldest first
