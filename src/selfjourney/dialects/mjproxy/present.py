@@ -12,8 +12,6 @@ from typing import Any
 
 from selfjourney.dialects.mjproxy import buttons as b
 from selfjourney.dialects.mjproxy.models import (
-    Button,
-    ImageUrl,
     Mode,
     Task,
     TaskAction,
@@ -192,7 +190,7 @@ def description(job: Job) -> str:
     return f"/up {pressed(job) or job.id} {_label(job)}"
 
 
-def _images(job: Job, url: Callable[[str], str]) -> tuple[str | None, list[ImageUrl] | None]:
+def _images(job: Job, url: Callable[[str], str]) -> tuple[str | None, list[dict[str, str]] | None]:
     """``imageUrl`` (the grid composite, or the one image) and ``imageUrls`` (a grid's four)."""
     result = job.result
     if job.status is not JobStatus.COMPLETED or result is None or job.expired:
@@ -200,36 +198,51 @@ def _images(job: Job, url: Callable[[str], str]) -> tuple[str | None, list[Image
     if not job.kind.makes_grid():
         return url(result.images[0]), None
     grid = url(result.grid) if result.grid else url(result.images[0])
-    return grid, [ImageUrl(url=url(key)) for key in result.images]
+    return grid, [{"url": url(key)} for key in result.images]
+
+
+def task_json(job: Job, url: Callable[[str], str]) -> dict[str, Any]:
+    """The task object of any job (spec §5) as plain JSON: what a poll of many tasks sends
+    without a validation pass (``task`` validates the same dict against ``Task``)."""
+    image_url, image_urls = _images(job, url)
+    text = prompt(job)
+    return {
+        "id": job.id,
+        "action": action(job),
+        "customId": custom_id(job),
+        "botType": "NIJI_JOURNEY" if job.params.flags.niji else "MID_JOURNEY",
+        "mode": mode(job.params.priority),
+        "status": status(job),
+        "progress": progress(job),
+        "prompt": text,
+        "promptEn": text,
+        "description": description(job),
+        "state": _ours(job, "state"),
+        "submitTime": millis(job.created_at) or 0,
+        "startTime": millis(job.started_at),
+        "finishTime": millis(job.completed_at) if job.status.is_terminal() else None,
+        "imageUrl": image_url,
+        "imageUrls": image_urls,
+        "videoUrl": None,
+        "videoUrls": None,
+        "failReason": (job.error or FAILED) if job.status is JobStatus.FAILED else None,
+        "buttons": [
+            {"customId": s.custom_id, "emoji": s.emoji, "label": s.label, "type": 2, "style": 2}
+            for s in b.shown(job)
+        ],
+        "properties": {
+            "finalPrompt": final_prompt(job),
+            "finalZhPrompt": "",
+            "expired": job.expired,
+        },
+        "parentId": pressed(job),
+        "seed": str(job.seed),
+    }
 
 
 def task(job: Job, url: Callable[[str], str]) -> Task:
-    """The task object of any job (spec §5)."""
-    image_url, image_urls = _images(job, url)
-    text = prompt(job)
-    return Task(
-        id=job.id,
-        action=action(job),
-        customId=custom_id(job),
-        botType="NIJI_JOURNEY" if job.params.flags.niji else "MID_JOURNEY",
-        mode=mode(job.params.priority),
-        status=status(job),
-        progress=progress(job),
-        prompt=text,
-        promptEn=text,
-        description=description(job),
-        state=_ours(job, "state"),
-        submitTime=millis(job.created_at) or 0,
-        startTime=millis(job.started_at),
-        finishTime=millis(job.completed_at) if job.status.is_terminal() else None,
-        imageUrl=image_url,
-        imageUrls=image_urls,
-        failReason=(job.error or FAILED) if job.status is JobStatus.FAILED else None,
-        buttons=[Button(customId=s.custom_id, label=s.label, emoji=s.emoji) for s in b.shown(job)],
-        properties=TaskProperties(finalPrompt=final_prompt(job), expired=job.expired),
-        parentId=pressed(job),
-        seed=str(job.seed),
-    )
+    """The task object of any job, checked against its model."""
+    return Task.model_validate(task_json(job, url))
 
 
 def held_task(held: HeldAction) -> Task:

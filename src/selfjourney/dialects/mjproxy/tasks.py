@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
 
 from selfjourney.dialects.deps import MjSecretAccount, ServiceDep, read
 from selfjourney.dialects.mjproxy import models as m
@@ -51,19 +52,29 @@ async def fetch(id: str, account: MjSecretAccount, service: ServiceDep) -> m.Tas
 
 async def list_by_condition(
     body: m.ListByConditionRequest, account: MjSecretAccount, service: ServiceDep
-) -> list[m.Task]:
+) -> Response:
     """The tasks of the ids asked, in that order, each once; ids that are unknown or another
-    key's are left out, never answered with an id that was not asked for (spec §9.2)."""
+    key's are left out, never answered with an id that was not asked for (spec §9.2).
+
+    Relays send every unfinished id every 15 s: the task objects go out as built
+    (``present.task_json``, the dicts ``fetch`` validates), without a second pass.
+    """
     ids = [task_id for task_id in dict.fromkeys(body.ids or ()) if task_id]
-    return await read(service, _found, service, account, ids)
+    return JSONResponse(await read(service, _found, service, account, ids))
 
 
-def _found(service: Service, account: Account, ids: list[str]) -> list[m.Task]:
+def _found(service: Service, account: Account, ids: list[str]) -> list[dict[str, Any]]:
     jobs: dict[str, Job | HeldAction] = {job.id: job for job in service.read_found(account, ids)}
     missing = [task_id for task_id in ids if task_id not in jobs]
     if missing:  # held actions (MODAL tasks): looked up only for ids that are not jobs
         jobs.update({held.id: held for held in service.read_held_found(account, missing)})
-    return [_task(service, jobs[task_id]) for task_id in ids if task_id in jobs]
+    return [_task_json(service, jobs[task_id]) for task_id in ids if task_id in jobs]
+
+
+def _task_json(service: Service, task: Job | HeldAction) -> dict[str, Any]:
+    if isinstance(task, HeldAction):
+        return present.held_task(task).model_dump(mode="json")
+    return present.task_json(task, service.url)
 
 
 async def image_seed(id: str, account: MjSecretAccount, service: ServiceDep) -> m.SubmitResult:
