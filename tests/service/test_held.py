@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -39,8 +38,9 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def timed_store(tmp_path: Path, clock: FakeClock) -> Iterator[Store]:
-    s = Store.connect(f"sqlite:///{tmp_path / 'held.sqlite'}", clock)
+def timed_store(database_url: str, clock: FakeClock) -> Iterator[Store]:
+    """SQLite and PostgreSQL: the hold's delete, the queue count and the batch read are SQL."""
+    s = Store.connect(database_url, clock)
     yield s
     s.close()
 
