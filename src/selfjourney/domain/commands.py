@@ -69,6 +69,10 @@ class Act:
     prompt: str | None = None
     #: Inpaint: a base64 image, white where to repaint (never stored with the job's input).
     mask: str | None = None
+    #: The mask is a browser canvas export (midjourney-proxy's Vary Region): transparent
+    #: pixels keep whatever their colour, and a mask of the picture's shape at another size
+    #: (within 2 %) is resized to the picture.
+    canvas_mask: bool = False
     webhook: Webhook | None = None
     input: dict[str, Any] = field(default_factory=dict)
     dialect: str = "apiframe_v2"

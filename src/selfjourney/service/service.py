@@ -11,13 +11,15 @@ import secrets
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from datetime import timedelta
 
 from PIL import Image
 
 from selfjourney.domain.accounts import Account
 from selfjourney.domain.commands import Act, EditImage, Idempotency, Imagine, UpscaleImage
-from selfjourney.domain.errors import ActionUnavailable, InvalidMask, NotFound
+from selfjourney.domain.errors import ActionUnavailable, InvalidInput, InvalidMask, NotFound
 from selfjourney.domain.flags import parse_prompt
+from selfjourney.domain.held import HOLD_SECONDS, HOLDABLE, LAPSED, HeldAction
 from selfjourney.domain.jobs import Job, Webhook
 from selfjourney.domain.kinds import JobKind
 from selfjourney.domain.pages import Cursor, Page
@@ -170,6 +172,49 @@ class Service:
         """Accept a follow-up on a parent job, after every rule has passed."""
         if idempotency and (replayed := self._replayed(account, idempotency)):
             return replayed, True
+        return self._act(account, command, idempotency)
+
+    def hold(self, account: Account, command: Act) -> HeldAction:
+        """Keep an action that waits for a confirmation (a mask, a zoom): checked against its
+        parent now, with no job and no charge until ``release`` (``domain.held``)."""
+        if command.action not in HOLDABLE:
+            raise InvalidInput(f"{command.action.value} does not wait for a confirmation")
+        self._check_parent(account, command)
+        self._check_webhook(command.webhook)
+        held = HeldAction(str(uuid.uuid4()), account.id, command, self._store.now())
+        self._store.holds.add(held)
+        return held
+
+    def release(self, account: Account, held_id: str, command: Act) -> tuple[Job, bool]:
+        """Run a held action as ``command`` (same parent and action, now with what its
+        confirmation brought) under the hold's id, charged now; the hold goes with it."""
+        held = self.read_held(account, held_id)
+        if held.lapsed:
+            raise ActionUnavailable(f"task {held_id}: {LAPSED}", held_id, command.action.value)
+        if (command.parent_id, command.action) != (held.command.parent_id, held.command.action):
+            raise InvalidInput(f"task {held_id} holds another action")
+        return self._act(account, command, None, job_id=held.id)
+
+    def _act(
+        self,
+        account: Account,
+        command: Act,
+        idempotency: Idempotency | None,
+        job_id: str | None = None,
+    ) -> tuple[Job, bool]:
+        parent = self._check_parent(account, command)
+        self._check_webhook(command.webhook)
+        mask = self._mask(parent, command) if command.action is JobKind.INPAINT else None
+        prompt, params = follow_up_prompt(parent, command), follow_up_params(parent, command)
+        job = self._new_job(account, command.action, prompt, params, command, parent.id, job_id)
+        if command.action in (JobKind.UPSAMPLE, JobKind.UPSCALE):
+            # One grid image (an upsample), or that image enlarged: it carries the grid's seed.
+            job = replace(job, seed=parent.seed)
+        return self._submit(job, idempotency, mask, consumes=job_id)
+
+    def _check_parent(self, account: Account, command: Act) -> Job:
+        """The parent, once the action's values and the parent's kind, state and pictures
+        pass."""
         check_args(command.action, command.args)  # a bad value is a 400 whatever the parent
         parent = self._store.jobs.get_owned(account.id, command.parent_id)
         check_parent(parent, command.action, command.args.index)
@@ -178,13 +223,7 @@ class Service:
             width, height = parent.result.width, parent.result.height
             check_upscale(width, height, command.args.factor, command.args.mode)
         self._check_images(parent, command)
-        self._check_webhook(command.webhook)
-        mask = self._mask(parent, command) if command.action is JobKind.INPAINT else None
-        prompt, params = follow_up_prompt(parent, command), follow_up_params(parent, command)
-        job = self._new_job(account, command.action, prompt, params, command, parent.id)
-        if command.action is JobKind.UPSAMPLE:  # one image of the grid: the grid's seed
-            job = replace(job, seed=parent.seed)
-        return self._submit(job, idempotency, mask)
+        return parent
 
     def upscale_image(
         self, account: Account, command: UpscaleImage, idempotency: Idempotency | None = None
@@ -212,6 +251,30 @@ class Service:
     def read(self, account: Account, job_id: str) -> Job:
         """One of the account's jobs; NotFound for an unknown id or another key's job."""
         return self._store.jobs.get_owned(account.id, job_id)
+
+    def read_found(self, account: Account, job_ids: list[str]) -> list[Job]:
+        """The account's jobs among ``job_ids``, in one look-up, in the order asked, each
+        once; unknown ids and other keys' jobs are left out (a poller's batch)."""
+        found = {job.id: job for job in self._store.jobs.get_many(job_ids)}
+        jobs = (found.get(job_id) for job_id in dict.fromkeys(job_ids))
+        return [job for job in jobs if job is not None and job.account_id == account.id]
+
+    def read_held(self, account: Account, held_id: str) -> HeldAction:
+        """One of the account's held actions; NotFound for an unknown id or another key's."""
+        return self._lapse(self._store.holds.get_owned(account.id, held_id))
+
+    def read_held_found(self, account: Account, held_ids: list[str]) -> list[HeldAction]:
+        """The account's held actions among ``held_ids`` (any order), in one look-up."""
+        found = self._store.holds.get_many(held_ids)
+        return [self._lapse(held) for held in found if held.account_id == account.id]
+
+    def _lapse(self, held: HeldAction) -> HeldAction:
+        lapsed = self._store.now() >= held.created_at + timedelta(seconds=HOLD_SECONDS)
+        return replace(held, lapsed=lapsed)
+
+    def waiting_ahead(self, job: Job) -> int:
+        """How many queued jobs will run before ``job``: 0 unless it waits in the queue."""
+        return self._store.jobs.waiting_ahead(job.id)
 
     def read_many(self, account: Account, job_ids: list[str]) -> list[Job]:
         """Several of the account's jobs in one look-up, in the order asked.
@@ -328,7 +391,8 @@ class Service:
         assert parent.result is not None
         if command.mask is None:
             raise InvalidMask("mask is required to vary a region", "mask")
-        return decode_mask(command.mask, (parent.result.width, parent.result.height))
+        size = (parent.result.width, parent.result.height)
+        return decode_mask(command.mask, size, canvas=command.canvas_mask)
 
     def _new_job(
         self,
@@ -382,7 +446,11 @@ class Service:
             self._storage.delete(key)
 
     def _submit(
-        self, job: Job, idempotency: Idempotency | None, mask: bytes | None = None
+        self,
+        job: Job,
+        idempotency: Idempotency | None,
+        mask: bytes | None = None,
+        consumes: str | None = None,
     ) -> tuple[Job, bool]:
         inline = (
             job.kind is JobKind.UPSAMPLE
@@ -391,7 +459,7 @@ class Service:
         )
         if inline:  # insert it already claimed: one transaction fewer on the hot path
             job = job.moved(JobStatus.PROCESSING, attempt=1, started_at=job.created_at)
-        stored, replayed = self._store.jobs.create(job, idempotency, mask)
+        stored, replayed = self._store.jobs.create(job, idempotency, mask, consumes)
         if replayed:
             return stored, True
         if inline and self._run_inline is not None:

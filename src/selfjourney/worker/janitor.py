@@ -1,4 +1,5 @@
-"""Periodic upkeep: fail renders that hang, purge images past retention, forget old keys.
+"""Periodic upkeep: fail renders that hang, purge images (and unconfirmed held actions) past
+retention, forget old keys.
 
 "No job stays stuck": a render that outlives ``job_timeout`` is failed with a refund; if
 its thread ever finishes, the store refuses to complete a job that already ended.
@@ -72,6 +73,7 @@ class Janitor:
             self.fail(job, "Image generation failed: timed out")
         if self.retention is not None:
             self.purge(now - self.retention)
+            self.store.holds.purge(now - self.retention)  # presses never confirmed
         self.store.jobs.prune_idempotency()
 
     def purge(self, completed_before: datetime) -> int:
