@@ -63,7 +63,8 @@ def create_app(
         version=__version__,
         description=(
             "A self-hosted, Midjourney-compatible image API: the Apiframe v2 (/v2), "
-            "midapi.ai (/api/v1) and Apiframe v1 (/imagine, /fetch, ...) wire formats."
+            "midapi.ai (/api/v1), Apiframe v1 (/imagine, /fetch, ...) and OpenAI Images "
+            "(/v1/images/..., /v1/models) wire formats."
         ),
         lifespan=lifespan,
     )
