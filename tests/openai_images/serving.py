@@ -111,3 +111,16 @@ def fetched(url: str, **headers: str) -> tuple[Image.Image, str, bytes]:
     response = httpx.get(url, headers=headers, timeout=30)
     assert response.status_code == 200, (url, response.status_code)
     return decoded(response.content), response.headers["content-type"], response.content
+
+
+def extra(obj: Any, name: str) -> Any:
+    """An extension field the SDK kept on its model (``job_id``, ``credits``...)."""
+    fields: dict[str, Any] = obj.model_extra or {}
+    return fields[name]
+
+
+def data_of(result: Any) -> list[Any]:
+    """``ImagesResponse.data``, which the SDK types as optional."""
+    assert result.data is not None
+    data: list[Any] = result.data
+    return data

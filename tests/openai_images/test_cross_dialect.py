@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from tests.openai_images.serving import Served, fetched
+from tests.openai_images.serving import Served, data_of, extra, fetched
 
 JOB_TIMEOUT = 60.0
 
@@ -30,14 +30,14 @@ def _act(served: Served, key: str, body: dict[str, Any]) -> dict[str, Any]:
 
 def test_the_job_reads_through_v2_and_takes_the_buttons(served: Served, key: str):
     result = served.sdk(key).images.generate(prompt="a windmill", n=2)
-    job_id = result.model_extra["job_id"]
+    job_id = extra(result, "job_id")
     job = served.v2(key, f"/jobs/{job_id}")
     assert job["status"] == "COMPLETED" and job["model"] == "midjourney"
     assert job["creditCost"] == 16 and job["input"] == {"prompt": "a windmill", "n": 2}
     grid = job["result"]["images"]
     assert len(grid) == 4 and job["result"]["gridUrl"]
     stored = [fetched(url)[2] for url in grid]
-    for i, image in enumerate(result.data):
+    for i, image in enumerate(data_of(result)):
         assert base64.b64decode(image.b64_json or "") == stored[i]  # data[i] is image i+1
     upsample = _act(served, key, {"parentJobId": job_id, "action": "upsample", "index": 2})
     assert upsample["status"] == "COMPLETED"

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.openai_images.serving import Served, decoded, fetched, png
+from tests.openai_images.serving import Served, data_of, decoded, extra, fetched, png
 
 SIZE = (128, 96)
 
@@ -63,14 +63,14 @@ def test_an_edit_with_a_mask_repaints_only_inside_it(served: Served, key: str, m
         n=4,
         model="gpt-image-1",
     )
-    assert len(result.data) == 4 and result.size == "128x96"
+    assert len(data_of(result)) == 4 and result.size == "128x96"
     half = SIZE[0] // 2
-    for image in result.data:
+    for image in data_of(result):
         drawn = pixels_of(image.b64_json)
         assert drawn.shape == source.shape
         assert (drawn[:, :half] == source[:, :half]).all()  # outside: unchanged
         assert (drawn[:, half:] != source[:, half:]).any()  # inside: changed
-    assert task_type(served, key, result.model_extra["job_id"]) == "mj_vary_region"
+    assert task_type(served, key, extra(result, "job_id")) == "mj_vary_region"
     assert served.balance(key) == 1000 - 16
 
 
@@ -79,10 +79,10 @@ def test_an_edit_without_a_mask_varies_the_picture_with_the_prompt(served: Serve
     result = served.sdk(key).images.edit(
         image=("photo.jpg", png(picture()), "image/png"), prompt="at night --seed 5", n=2
     )
-    assert len(result.data) == 2 and result.data[0].revised_prompt == "at night"
-    assert all(pixels_of(image.b64_json).shape == source.shape for image in result.data)
-    assert not (pixels_of(result.data[0].b64_json) == source).all()
-    job_id = result.model_extra["job_id"]
+    assert len(data_of(result)) == 2 and data_of(result)[0].revised_prompt == "at night"
+    assert all(pixels_of(image.b64_json).shape == source.shape for image in data_of(result))
+    assert not (pixels_of(data_of(result)[0].b64_json) == source).all()
+    job_id = extra(result, "job_id")
     assert task_type(served, key, job_id) == "mj_vary"
     recorded = served.v2(key, f"/jobs/{job_id}")["input"]
     assert recorded["prompt"] == "at night --seed 5"
@@ -96,7 +96,7 @@ def test_several_pictures_edit_the_first_and_record_them_all(served: Served, key
         image=[("a.png", first, "image/png"), ("b.png", second, "image/png")], prompt="a cat"
     )
     assert result.size == "128x96"
-    recorded = served.v2(key, f"/jobs/{result.model_extra['job_id']}")["input"]
+    recorded = served.v2(key, f"/jobs/{extra(result, 'job_id')}")["input"]
     assert [part["filename"] for part in recorded["image[]"]] == ["a.png", "b.png"]
 
 
@@ -109,9 +109,9 @@ def test_an_explicit_size_crops_then_answers_exactly(served: Served, key: str):
         response_format="url",
         output_format="webp",
     )
-    image, content_type, _ = fetched(result.data[0].url or "")
+    image, content_type, _ = fetched(data_of(result)[0].url or "")
     assert (image.size, image.format, content_type) == ((256, 256), "WEBP", "image/webp")
-    grid = served.v2(key, f"/jobs/{result.model_extra['job_id']}")["result"]["images"]
+    grid = served.v2(key, f"/jobs/{extra(result, 'job_id')}")["result"]["images"]
     assert fetched(grid[0])[0].size == (96, 96)  # the job ran on the centre crop
 
 
@@ -121,10 +121,10 @@ def test_a_dall_e_2_edit_without_a_mask_edits_the_transparent_area(served: Serve
     result = served.sdk(key).images.edit(
         image=("p.png", png(holed), "image/png"), prompt="a window", model="dall-e-2"
     )
-    assert result.data[0].url is not None  # dall-e's default format
-    drawn = np.asarray(fetched(result.data[0].url)[0].convert("RGB"))
+    assert data_of(result)[0].url is not None  # dall-e's default format
+    drawn = np.asarray(fetched(data_of(result)[0].url)[0].convert("RGB"))
     assert (drawn[:, :64] == np.asarray(picture())[:, :64]).all()
-    assert task_type(served, key, result.model_extra["job_id"]) == "mj_vary_region"
+    assert task_type(served, key, extra(result, "job_id")) == "mj_vary_region"
 
 
 #: The SDK marks ``create_variation`` deprecated (OpenAI retired the endpoint); it still works.
@@ -133,16 +133,16 @@ def test_variations_of_a_picture(served: Served, key: str):
     result = served.sdk(key).images.create_variation(
         image=("p.png", png(picture()), "image/png"), n=2
     )
-    assert len(result.data) == 2 and result.size == "128x96"
-    for image in result.data:
+    assert len(data_of(result)) == 2 and result.size == "128x96"
+    for image in data_of(result):
         assert image.url is not None and image.revised_prompt is None
         assert fetched(image.url)[0].size == SIZE
-    assert task_type(served, key, result.model_extra["job_id"]) == "mj_vary"
+    assert task_type(served, key, extra(result, "job_id")) == "mj_vary"
     strong = served.sdk(key).images.create_variation(
         image=("p.png", png(picture()), "image/png"),
         size="512x512",
         response_format="b64_json",
         extra_body={"strength": "strong"},
     )
-    assert decoded(base64.b64decode(strong.data[0].b64_json or "")).size == (512, 512)
+    assert decoded(base64.b64decode(data_of(strong)[0].b64_json or "")).size == (512, 512)
     assert served.balance(key) == 1000 - 2 * 16

@@ -13,7 +13,7 @@ import openai
 import pytest
 
 from tests.fakes import FailingEngine
-from tests.openai_images.serving import Served, png, serving
+from tests.openai_images.serving import Served, data_of, extra, png, serving
 from tests.openai_images.test_sdk_edits import picture, white_mask
 
 PICTURE = ("p.png", png(picture()), "image/png")
@@ -125,8 +125,8 @@ def test_an_idempotency_key_replays_the_job_once_charged(served: Served, key: st
     headers = {"Idempotency-Key": "chat-42"}
     first = client.images.generate(prompt="a fox", extra_headers=headers)
     again = client.images.generate(prompt="a fox", extra_headers=headers)
-    assert again.model_extra["job_id"] == first.model_extra["job_id"]
-    assert again.data[0].b64_json == first.data[0].b64_json
+    assert extra(again, "job_id") == extra(first, "job_id")
+    assert data_of(again)[0].b64_json == data_of(first)[0].b64_json
     assert served.balance(key) == 1000 - 16
     with pytest.raises(openai.ConflictError) as conflict:
         client.images.generate(prompt="a wolf", extra_headers=headers)

@@ -9,7 +9,7 @@ import pytest
 
 from selfjourney.domain.sizes import grid_image_size
 from tests.midapi.fakes import SHRINK
-from tests.openai_images.serving import Served, decoded, fetched
+from tests.openai_images.serving import Served, data_of, decoded, extra, fetched
 
 #: (size, n, response_format, expected pixel size). ``auto`` is the core's own 1:1 size
 #: (SmallEngine: 256x256); every other size is answered exactly.
@@ -32,9 +32,9 @@ def test_sizes_and_counts(served: Served, key: str, size, n, response_format, pi
         n=n,
         response_format=response_format,
     )
-    assert len(result.data) == n
+    assert len(data_of(result)) == n
     assert result.size == f"{pixels[0]}x{pixels[1]}" and result.output_format == "png"
-    for image in result.data:
+    for image in data_of(result):
         if response_format == "url":
             assert image.b64_json is None and image.url is not None
             picture, content_type, _ = fetched(image.url)
@@ -46,7 +46,7 @@ def test_sizes_and_counts(served: Served, key: str, size, n, response_format, pi
         assert image.revised_prompt == "a lighthouse on a cliff at dawn"
     assert result.usage is not None and result.usage.model_extra == {"credits": 16}
     assert served.balance(key) == 1000 - 16  # one grid, whatever n
-    job_id = result.model_extra["job_id"]
+    job_id = extra(result, "job_id")
     assert [job["id"] for job in served.jobs(key)] == [job_id]
 
 
@@ -63,7 +63,7 @@ def test_jpeg_and_webp_with_their_quality(served: Served, key: str, output_forma
             response_format="url",
         )
         assert result.output_format == output_format
-        picture, content_type, data = fetched(result.data[0].url or "")
+        picture, content_type, data = fetched(data_of(result)[0].url or "")
         assert (picture.format, picture.size, content_type) == (
             kind,
             (512, 512),
@@ -71,9 +71,9 @@ def test_jpeg_and_webp_with_their_quality(served: Served, key: str, output_forma
         )
         sizes.append(len(data))
     assert sizes[0] < sizes[1]  # the same picture, lower quality, fewer bytes
-    b64 = client.images.generate(prompt="a fox", output_format="jpg")  # jpg is jpeg
+    b64 = client.images.generate(prompt="a fox", extra_body={"output_format": "jpg"})  # = jpeg
     assert b64.output_format == "jpeg"
-    assert decoded(base64.b64decode(b64.data[0].b64_json or "")).format == "JPEG"
+    assert decoded(base64.b64decode(data_of(b64)[0].b64_json or "")).format == "JPEG"
 
 
 @pytest.mark.parametrize(
@@ -89,7 +89,7 @@ def test_jpeg_and_webp_with_their_quality(served: Served, key: str, output_forma
 def test_the_default_response_format_follows_the_model(served: Served, key: str, model, b64):
     options = {"model": model} if model else {}
     result = served.sdk(key).images.generate(prompt="a boat", **options)
-    [image] = result.data
+    [image] = data_of(result)
     assert (image.b64_json is not None, image.url is not None) == (b64, not b64)
 
 
@@ -98,7 +98,7 @@ def test_a_seed_makes_the_grid_reproducible_and_wins_over_the_prompt(served: Ser
 
     def first(prompt: str, seed: int) -> str:
         result = client.images.generate(prompt=prompt, extra_body={"seed": seed})
-        return result.data[0].b64_json or ""
+        return data_of(result)[0].b64_json or ""
 
     same = first("a lighthouse", 1234)
     assert first("a lighthouse", 1234) == same
@@ -118,8 +118,8 @@ def test_prompt_flags_and_recorded_fields(served: Served, key: str):
     )
     width, height = grid_image_size("16:9")
     assert result.size == f"{width // SHRINK}x{height // SHRINK}"  # --ar 16:9, size auto
-    assert result.data[0].revised_prompt == "a harbour at night"
+    assert data_of(result)[0].revised_prompt == "a harbour at night"
     assert result.background == "opaque" and result.quality == "high"
-    job = served.v2(key, f"/jobs/{result.model_extra['job_id']}")
+    job = served.v2(key, f"/jobs/{extra(result, 'job_id')}")
     assert job["input"]["steps"] == 30 and job["input"]["negative_prompt"] == "boats, people"
     assert job["input"]["background"] == "transparent" and job["model"] == "midjourney"

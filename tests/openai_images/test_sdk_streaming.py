@@ -17,7 +17,7 @@ from openai.types import (
     ImageGenPartialImageEvent,
 )
 
-from tests.openai_images.serving import Served, decoded, png, serving
+from tests.openai_images.serving import Served, data_of, decoded, extra, png, serving
 from tests.openai_images.test_sdk_edits import picture, white_mask
 
 
@@ -36,20 +36,20 @@ def test_a_generation_streams_partials_then_each_picture(served: Served, key: st
     pictures = [e for e in events if isinstance(e, ImageGenCompletedEvent)]
     partials = [e for e in events if isinstance(e, ImageGenPartialImageEvent)]
     assert [e.partial_image_index for e in partials] == [0, 1, 2] * 2
-    assert [e.model_extra["image_index"] for e in pictures] == [0, 1]
+    assert [extra(e, "image_index") for e in pictures] == [0, 1]
     for number, done in enumerate(pictures):
         assert (done.size, done.output_format, done.background) == ("512x512", "png", "opaque")
-        assert done.usage.input_tokens == 6 and done.usage.model_extra["credits"] == 16
+        assert done.usage.input_tokens == 6 and extra(done.usage, "credits") == 16
         final = _pixels(done.b64_json)
         assert final.shape == (512, 512, 3)
         stages = partials[number * 3 : number * 3 + 3]
         errors = [np.abs(_pixels(stage.b64_json) - final).mean() for stage in stages]
         assert errors[0] > errors[1] > errors[2] > 0  # coarse to fine
-    job_id = pictures[0].model_extra["job_id"]
+    job_id = extra(pictures[0], "job_id")
     assert stream.response.headers["X-Job-Id"] == job_id
     # the same pictures the job holds: grid images 1 and 2
     plain = served.sdk(key).images.generate(prompt="a lighthouse --seed 3", n=2, size="512x512")
-    assert [d.b64_json for d in plain.data] == [p.b64_json for p in pictures]
+    assert [d.b64_json for d in data_of(plain)] == [p.b64_json for p in pictures]
     assert served.balance(key) == 1000 - 2 * 16
 
 

@@ -49,6 +49,21 @@ class _Prompted(OpenAICommonFields):
 class OpenAIGenerateRequest(_Prompted):
     """POST /v1/images/generations (JSON)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "model": "gpt-image-1",
+                    "prompt": "a lighthouse at dawn --chaos 20",
+                    "n": 2,
+                    "size": "1536x1024",
+                    "response_format": "b64_json",
+                    "seed": 1234,
+                }
+            ]
+        }
+    )
+
     style: f.Style = None
     moderation: f.Moderation = None
 
