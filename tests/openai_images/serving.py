@@ -16,6 +16,7 @@ from PIL import Image
 
 from selfjourney.embedded import Embedded, build_embedded
 from selfjourney.engines.base import Engine
+from selfjourney.storage.local import LocalStorage
 from tests.conftest import make_settings
 from tests.server import ThreadedServer
 
@@ -79,12 +80,20 @@ class Served:
 
 
 @contextmanager
-def serving(data_dir: Path, *, engine: Engine | None = None, **overrides: Any) -> Iterator[Served]:
+def serving(
+    data_dir: Path,
+    *,
+    engine: Engine | None = None,
+    storage: type[LocalStorage] = LocalStorage,
+    **overrides: Any,
+) -> Iterator[Served]:
     """The embedded app under uvicorn with real worker threads (one unless overridden)."""
     late = _Late()
     server = ThreadedServer(late)
     values: dict[str, Any] = {"workers": 1, "public_url": server.url, **overrides}
-    runtime = build_embedded(make_settings(data_dir / "data", **values), engine=engine)
+    settings = make_settings(data_dir / "data", **values)
+    files = storage(settings.data_dir, settings.base_url)
+    runtime = build_embedded(settings, engine=engine, storage=files)
     late.app = runtime.app()
     with server:
         served = Served(server.url, runtime)

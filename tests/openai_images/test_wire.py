@@ -4,12 +4,16 @@ types, absent values (``null``, ``""``), numbers as strings, and the parts of a 
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.openai_images.serving import Served, decoded, png
+from selfjourney.storage.local import LocalStorage
+from tests.midapi.fakes import SmallEngine
+from tests.openai_images.serving import Served, decoded, png, serving
 from tests.openai_images.test_sdk_edits import picture
 
 
@@ -104,3 +108,24 @@ def test_form_values_are_checked_like_json_ones(served: Served, key: str, form, 
     refused = _post(served, key, "/images/edits", data={"prompt": "x", **form}, files=files)
     _error(refused, 400, code, param)
     assert served.balance(key) == 1000
+
+
+class UnreadablePictures(LocalStorage):
+    """Stores pictures but cannot read them back: a disk failing after the job finished."""
+
+    def get(self, key: str) -> bytes:
+        if key.startswith("images/"):
+            raise OSError(f"I/O error reading {key}")
+        return super().get(key)
+
+
+def test_an_unexpected_failure_is_a_500_in_openais_envelope(tmp_path: Path):
+    with serving(tmp_path, engine=SmallEngine(), storage=UnreadablePictures) as server:
+        key = server.key()
+        answer = _post(server, key, "/images/generations", json={"prompt": "a fox"})
+        error = _error(answer, 500, None)
+        assert error["type"] == "server_error"
+        streamed = _post(server, key, "/images/generations", json={"prompt": "x", "stream": True})
+        assert streamed.status_code == 200
+        *_, last = [line for line in streamed.text.splitlines() if line.startswith("data: ")]
+        assert json.loads(last.removeprefix("data: "))["type"] == "error"

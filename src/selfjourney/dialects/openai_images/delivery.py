@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -33,6 +34,8 @@ from selfjourney.domain.params import GridIndex
 from selfjourney.domain.status import JobStatus
 from selfjourney.service import Service
 
+log = logging.getLogger(__name__)
+
 #: A stream sends a comment at least this often while the job renders (proxies keep it open).
 KEEP_ALIVE_SECONDS = 10.0
 
@@ -55,7 +58,7 @@ async def deliver(
     """The answer to a request that created ``job``: its pictures, or their stream."""
     if answer.stream:
         return StreamingResponse(
-            events(service, account, job, answer, timeout),
+            guarded(events(service, account, job, answer, timeout), job.id),
             media_type="text/event-stream",
             headers={"X-Job-Id": job.id, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
@@ -106,7 +109,7 @@ async def events(
             if job.status is JobStatus.FAILED
             else generation_timeout(job, timeout)
         )
-        yield error_event(failure.message, failure.code or "", job.id)
+        yield error_event(failure.message, failure.code, job.id)
         return
     for n in range(answer.n):
         index = GridIndex(n + 1)
@@ -114,6 +117,16 @@ async def events(
             data = await _b64(service, job, index, answer, coarse)
             yield partial_event(job, answer, n, stage, data, time.time)
         yield completed_event(job, answer, n, await _b64(service, job, index, answer, 1), time.time)
+
+
+async def guarded(stream: AsyncIterator[str], job_id: str) -> AsyncIterator[str]:
+    """A stream whose unexpected failure (the headers are gone) ends in an error event."""
+    try:
+        async for chunk in stream:
+            yield chunk
+    except Exception:
+        log.exception("stream of job %s failed", job_id)
+        yield error_event("The server had an error while streaming the images.", None, job_id)
 
 
 async def _b64(service: Service, job: Job, index: GridIndex, answer: Answer, coarse: int) -> str:

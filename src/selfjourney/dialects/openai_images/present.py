@@ -132,7 +132,7 @@ def completed_event(
     return event(name, body)
 
 
-def error_event(message: str, code: str, job_id: str) -> str:
+def error_event(message: str, code: str | None, job_id: str) -> str:
     """A failure after the stream began; the SDK raises ``APIError`` with the message."""
     error = {
         "message": message,
