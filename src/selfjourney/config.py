@@ -113,6 +113,10 @@ class Settings(BaseSettings):
     midapi_callback_timeout: float = Field(15.0, gt=0, le=120)
     midapi_callback_backoff: Annotated[tuple[float, ...], NoDecode] = (60.0, 300.0, 900.0)
 
+    #: OpenAI Images dialect: the longest a request waits for its job, in seconds; past it
+    #: the answer is a 504 (the job goes on and can be read through /v2/jobs/{id}).
+    openai_timeout: float = Field(300.0, gt=0, le=3600)
+
     log_level: str = "info"
 
     @field_validator("webhook_backoff", "midapi_callback_backoff", mode="before")

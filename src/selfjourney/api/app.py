@@ -64,8 +64,8 @@ def create_app(
         version=__version__,
         description=(
             "A self-hosted, Midjourney-compatible image API: the Apiframe v2 (/v2), "
-            "midapi.ai (/api/v1), Apiframe v1 (/imagine, /fetch, ...) and midjourney-proxy "
-            "(/mj/...) wire formats."
+            "midapi.ai (/api/v1), Apiframe v1 (/imagine, /fetch, ...), midjourney-proxy "
+            "(/mj/...) and OpenAI Images (/v1/images/..., /v1/models) wire formats."
         ),
         lifespan=lifespan,
     )

@@ -23,7 +23,15 @@ from selfjourney.domain.held import HOLD_SECONDS, HOLDABLE, LAPSED, HeldAction
 from selfjourney.domain.jobs import Job, Webhook
 from selfjourney.domain.kinds import JobKind
 from selfjourney.domain.pages import Cursor, Page
-from selfjourney.domain.params import UPLOADS, ActionArgs, JobParams, References, Source
+from selfjourney.domain.params import (
+    UPLOADS,
+    ActionArgs,
+    GridIndex,
+    JobParams,
+    References,
+    Source,
+)
+from selfjourney.domain.renditions import Rendition
 from selfjourney.domain.rules import (
     check_args,
     check_parent,
@@ -38,10 +46,17 @@ from selfjourney.domain.sizes import parse_aspect_ratio
 from selfjourney.domain.status import JobStatus
 from selfjourney.feed.base import Feed
 from selfjourney.imaging.masks import decode_mask
-from selfjourney.imaging.uploads import edit_mask, edit_picture, encode_png, reference_image
+from selfjourney.imaging.uploads import (
+    edit_mask,
+    edit_picture,
+    encode_png,
+    has_transparency,
+    reference_image,
+)
 from selfjourney.outbound.guard import check_url
 from selfjourney.queue.base import Queue
 from selfjourney.service.auth import Authenticator
+from selfjourney.service.pictures import Pictures
 from selfjourney.storage.base import Storage
 from selfjourney.store import Store
 
@@ -72,6 +87,7 @@ class Service:
         run_inline: RunInline | None = None,
         auth_cache_seconds: float = 0.0,
         feed: Feed | None = None,
+        max_wait: float = 300.0,
     ) -> None:
         self._store = store
         self._storage = storage
@@ -84,6 +100,9 @@ class Service:
         self._auth = Authenticator(store, cache_seconds=auth_cache_seconds)
         #: Wakes ``wait`` when a job changes; without one, waiters re-read every second.
         self._feed = feed
+        #: The longest a synchronous request (the OpenAI dialect) waits for its job, seconds.
+        self.max_wait = max_wait
+        self._pictures = Pictures(storage)
 
     @property
     def reads_are_local(self) -> bool:
@@ -144,15 +163,17 @@ class Service:
         variation; the picture is stored with the job, as an action's parent picture is."""
         if idempotency and (replayed := self._replayed(account, idempotency)):
             return replayed, True
-        kind = JobKind.INPAINT if command.mask is not None else JobKind.VARIATION
+        mask_data, mask_field = _edit_mask_source(command)
+        kind = JobKind.INPAINT if mask_data is not None else JobKind.VARIATION
         check_strength(kind, command.strength)
         text, in_prompt = parse_prompt(command.prompt)
         flags = replace(command.flags.over(in_prompt), aspect_ratio=None)  # the picture's shape
         self._check_webhook(command.webhook)
-        picture, sent = edit_picture(command.image, field="image")
+        ratio = parse_aspect_ratio(command.aspect_ratio) if command.aspect_ratio else None
+        picture, sent = edit_picture(command.image, field="image", ratio=ratio)
         mask = None
-        if command.mask is not None:
-            mask = edit_mask(command.mask, sent, picture.size)
+        if mask_data is not None:
+            mask = edit_mask(mask_data, sent, picture.size, field=mask_field, ratio=ratio)
         job_id = str(uuid.uuid4())
         key = f"{UPLOADS}{job_id}-source.png"
         params = JobParams(
@@ -358,6 +379,16 @@ class Service:
         """Where a client downloads a stored image."""
         return self._storage.url(key)
 
+    def picture(self, job: Job, index: GridIndex, wanted: Rendition, *, coarse: int = 1) -> bytes:
+        """Picture ``index`` of a finished job, encoded as ``wanted`` says (CPU work);
+        ``coarse`` > 1 is a coarser stage of it at the same size."""
+        return self._pictures.data(job, index, wanted, coarse=coarse)
+
+    def picture_key(self, job: Job, index: GridIndex, wanted: Rendition) -> str:
+        """A storage key (see ``url``) holding picture ``index`` as ``wanted`` says: the stored
+        image itself, or a rendition stored beside it and purged with it (CPU work)."""
+        return self._pictures.key(job, index, wanted)
+
     # -- helpers ----------------------------------------------------------------------------
 
     def _replayed(self, account: Account, idempotency: Idempotency) -> Job | None:
@@ -468,3 +499,13 @@ class Service:
             return replace(stored, status=JobStatus.QUEUED), False
         self._queue.enqueue(stored.id, stored.params.priority)
         return stored, False
+
+
+def _edit_mask_source(command: EditImage) -> tuple[bytes | None, str]:
+    """The caller's mask and its field; or the picture itself when its transparency is the
+    mask (and it has some)."""
+    if command.mask is not None:
+        return command.mask, "mask"
+    if command.transparency_is_mask and has_transparency(command.image, field="image"):
+        return command.image, "image"
+    return None, "mask"

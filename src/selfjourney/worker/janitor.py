@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from selfjourney.domain.jobs import Job
+from selfjourney.domain.renditions import renditions_folder
 from selfjourney.storage.base import Storage
 from selfjourney.store import Store
 
@@ -85,6 +86,7 @@ class Janitor:
                 keys += [*job.result.images, *([job.result.grid] if job.result.grid else [])]
             for key in keys:
                 self.storage.delete(key)
+            self.storage.delete_folder(renditions_folder(job.id))  # copies made for callers
             self.store.jobs.mark_expired(job.id)
             purged += 1
         return purged
