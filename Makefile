@@ -63,6 +63,7 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/bench_submit.py
 	$(BIN)/python bench/bench_upsample.py
 	$(BIN)/python bench/bench_upscale.py
+	$(BIN)/python bench/bench_openai.py
 	$(BIN)/python bench/bench_diffusers.py
 
 clean:

@@ -60,6 +60,13 @@ def serve_selfjourney(conn: Connection, data_dir: str, workers: int) -> None:
 @contextmanager
 def served(target: Callable[..., None], *args: Any) -> Iterator[tuple[str, str]]:
     """Run ``target(conn, *args)`` in a spawned child; yield (base URL, token) it reports."""
+    with served_child(target, *args) as (url, token, _pid):
+        yield url, token
+
+
+@contextmanager
+def served_child(target: Callable[..., None], *args: Any) -> Iterator[tuple[str, str, int]]:
+    """As ``served``, also yielding the child's process id (to read its memory and threads)."""
     ctx = multiprocessing.get_context("spawn")
     reader, writer = ctx.Pipe(duplex=False)
     process = ctx.Process(target=target, args=(writer, *args), daemon=True)
@@ -69,7 +76,8 @@ def served(target: Callable[..., None], *args: Any) -> Iterator[tuple[str, str]]
         if not reader.poll(STARTUP_TIMEOUT):
             raise RuntimeError(f"{target.__name__} did not start in {STARTUP_TIMEOUT} s")
         port, token = reader.recv()
-        yield f"http://127.0.0.1:{port}", token
+        assert process.pid is not None
+        yield f"http://127.0.0.1:{port}", token, process.pid
     finally:
         reader.close()
         process.terminate()

@@ -136,8 +136,10 @@ class LiveServer:
         workers: int = 1,
         env: Mapping[str, str] | None = None,
         args: Collection[str] = (),
+        startup_timeout: float = STARTUP_TIMEOUT,
     ) -> None:
         self.data_dir = data_dir
+        self.startup_timeout = startup_timeout
         self.port = free_port()
         self.workers = workers
         self.env = dict(env or {})
@@ -188,7 +190,7 @@ class LiveServer:
         return self
 
     def _wait_ready(self) -> None:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
+        deadline = time.monotonic() + self.startup_timeout
         with httpx.Client(base_url=self.url, timeout=2.0) as probe:
             while time.monotonic() < deadline:
                 if self.process.poll() is not None:
@@ -199,7 +201,7 @@ class LiveServer:
                 except httpx.TransportError:
                     pass
                 time.sleep(POLL_INTERVAL)
-        self.fail(f"selfjourney serve did not answer on {self.url} within {STARTUP_TIMEOUT}s")
+        self.fail(f"selfjourney serve did not answer on {self.url} within {self.startup_timeout}s")
 
     def client(self, api_key: str | None = None) -> httpx.Client:
         """An HTTP client for this server; close it (``with``) when done."""

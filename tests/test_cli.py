@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from selfjourney import __version__
 from selfjourney.cli import PROCEDURAL_NOTE, banner
 from selfjourney.config import Settings
 from tests.live import LedgerLine, LiveServer, create_key, credits_show, run_cli
@@ -18,7 +19,16 @@ STARTER_CREDITS = 1000
 
 
 def keys_list(data_dir: Path) -> list[str]:
-    return run_cli("keys", "list", "--data-dir", data_dir, cwd=data_dir.parent).stdout.splitlines()
+    """The rows of ``keys list``, below its header."""
+    out = run_cli("keys", "list", "--data-dir", data_dir, cwd=data_dir.parent).stdout
+    header, *rows = out.splitlines()
+    assert header.split() == ["ID", "KEY", "STATE", "CREDITS", "NAME"], out
+    for row in rows:  # each column starts under its name; CREDITS is right-aligned
+        for column in ("KEY", "STATE", "NAME"):
+            start = header.index(column)
+            assert row[start] != " " and row[start - 2 : start] == "  ", (column, out)
+        assert row[header.index("CREDITS") + len("CREDITS") - 1].isdigit(), out
+    return rows
 
 
 def create(data_dir: Path, credits: int, name: str = "test") -> tuple[str, str]:
@@ -68,6 +78,33 @@ def test_keys_list_shows_a_prefix_never_the_key(tmp_path: Path) -> None:
         assert len(shown) <= 16, f"the listing reveals too much of the key: {line}"
         assert fields[0] == key_id
         assert fields[2:] == ["active", str(credits), name]
+
+
+def test_keys_revoke_takes_the_name_or_id_that_keys_list_shows(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    alice_id, _ = create(data_dir, 10, "alice")
+    bob_id, _ = create(data_dir, 10, "bob")
+    first, second = create(data_dir, 1, "ci")[0], create(data_dir, 1, "ci")[0]
+    shown = {row.split()[0]: row.split() for row in keys_list(data_dir)}
+
+    by_name = run_cli("keys", "revoke", "alice", "--data-dir", data_dir, cwd=tmp_path)
+    assert by_name.stdout == f"revoked key {alice_id} (alice)\n"
+    prefix = shown[bob_id][1]  # "afk_abcdefgh…", as listed
+    by_prefix = run_cli("keys", "revoke", prefix, "--data-dir", data_dir, cwd=tmp_path)
+    assert by_prefix.stdout == f"revoked key {bob_id} (bob)\n"
+    shared = run_cli("keys", "revoke", "ci", "--data-dir", data_dir, cwd=tmp_path, check=False)
+    assert shared.returncode == 1
+    assert shared.stderr == f"error: 2 API keys are named 'ci': give the id ({first}, {second})\n"
+    states = [row.split()[2] for row in keys_list(data_dir)]
+    assert states == ["revoked", "revoked", "active", "active"]
+
+
+def test_version_and_a_help_for_users(tmp_path: Path) -> None:
+    assert run_cli("--version", cwd=tmp_path).stdout == f"selfjourney {__version__}\n"
+    shown = run_cli("--help", cwd=tmp_path).stdout
+    for command in ("serve", "keys", "credits", "imagine", "act", "jobs", "mcp"):
+        assert re.search(rf"^    {command} ", shown, re.M), shown
+    assert "Settings" not in shown and "``" not in shown  # no notes for the code's readers
 
 
 def test_credits_add_and_show_keep_balance_and_ledger(tmp_path: Path) -> None:

@@ -1,4 +1,8 @@
-"""The ``selfjourney`` command: serve, keys, credits. Settings are built here, once."""
+"""The ``selfjourney`` command: the server (serve, keys, credits) and its client (imagine, act,
+jobs, mcp). The server's Settings are built here, once; the client commands never build them
+(they read only their own few variables, see ``client/config.py``), and import nothing of the
+server, so they start fast and work against a remote server.
+"""
 
 from __future__ import annotations
 
@@ -8,23 +12,39 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
+from selfjourney import __version__
+from selfjourney.client import commands as client_commands
 
-from selfjourney.config import Misconfigured, Settings
-from selfjourney.domain.errors import SelfjourneyError
-from selfjourney.store import Store
+if TYPE_CHECKING:
+    from selfjourney.config import Settings
+    from selfjourney.domain.accounts import Account
+    from selfjourney.store import Store
 
-DEV_KEY_FILE = "dev-api-key"
+DESCRIPTION = """A self-hosted, Midjourney-compatible image generation API, and its client.
+
+Right after `make serve`, in the same directory: selfjourney imagine "a fox in the snow"
+"""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if hasattr(args, "client"):
+        return client_commands.run(args)
     if not hasattr(args, "run"):
         parser.print_help()
         return 2
+    return _run_server_command(args)
+
+
+def _run_server_command(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from selfjourney.config import Misconfigured, Settings
+    from selfjourney.domain.errors import SelfjourneyError
+
     try:
         settings = Settings(**_overrides(args))
     except ValidationError as exc:
@@ -41,8 +61,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="selfjourney", description=__doc__)
-    commands = parser.add_subparsers(title="commands")
+    parser = argparse.ArgumentParser(
+        prog="selfjourney",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"selfjourney {__version__}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="run the API with in-process workers")
     _common(serve)
@@ -63,12 +88,14 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--name", default="default")
     create.add_argument("--credits", type=int, default=0)
     create.set_defaults(run=_keys_create)
-    listing = key_commands.add_parser("list", help="list keys (never the keys themselves)")
+    listing = key_commands.add_parser(
+        "list", help="list keys: id, prefix, state, credits, name (never the keys themselves)"
+    )
     _common(listing)
     listing.set_defaults(run=_keys_list)
     revoke = key_commands.add_parser("revoke", help="deactivate a key: it then gets 403")
     _common(revoke)
-    revoke.add_argument("key", metavar="KEY_OR_ID")
+    revoke.add_argument("key", metavar="KEY_OR_ID", help=_KEY_OR_ID)
     revoke.set_defaults(run=_keys_revoke)
     bootstrap = key_commands.add_parser(
         "bootstrap", help="print the development key, creating it with starter credits if needed"
@@ -80,14 +107,19 @@ def _parser() -> argparse.ArgumentParser:
     credit_commands = credits.add_subparsers(title="credits commands", required=True)
     add = credit_commands.add_parser("add", help="add N credits (negative to remove)")
     _common(add)
-    add.add_argument("key", metavar="KEY_OR_ID")
+    add.add_argument("key", metavar="KEY_OR_ID", help=_KEY_OR_ID)
     add.add_argument("amount", type=int, metavar="N")
     add.set_defaults(run=_credits_add)
     show = credit_commands.add_parser("show", help="balance and ledger of a key")
     _common(show)
-    show.add_argument("key", metavar="KEY_OR_ID")
+    show.add_argument("key", metavar="KEY_OR_ID", help=_KEY_OR_ID)
     show.set_defaults(run=_credits_show)
+
+    client_commands.add_commands(commands)
     return parser
+
+
+_KEY_OR_ID = "the key, or its id, prefix or name as `keys list` shows them"
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -104,12 +136,33 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _store(settings: Settings) -> Store:
+    from selfjourney.store import Store
+
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return Store.connect(settings.db_url)
 
 
+def _account(store: Store, key_or_id: str) -> Account:
+    """A key by what ``keys list`` shows: its id, its prefix (with or without the ``…``), or
+    its name when no other key has that name; or by the key itself."""
+    from selfjourney.domain.errors import NotFound, SelfjourneyError
+
+    try:
+        return store.accounts.find(key_or_id.removesuffix("…"))
+    except NotFound:
+        named = [account for account in store.accounts.all() if account.name == key_or_id]
+        if len(named) == 1:
+            return named[0]
+        if named:
+            ids = ", ".join(account.id for account in named)
+            message = f"{len(named)} API keys are named {key_or_id!r}: give the id ({ids})"
+            raise SelfjourneyError(message) from None
+        raise
+
+
 def _serve(settings: Settings, _args: argparse.Namespace) -> int:
     from selfjourney.api.serving import serve
+    from selfjourney.config import Misconfigured
     from selfjourney.embedded import build_embedded
 
     logging.basicConfig(
@@ -165,6 +218,7 @@ def _keys_create(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _keys_list(settings: Settings, _args: argparse.Namespace) -> int:
+    print(f"{'ID':36}  {'KEY':13}  {'STATE':7}  {'CREDITS':>8}  NAME")
     for account in _store(settings).accounts.all():
         state = "active" if account.active else "revoked"
         print(
@@ -175,13 +229,16 @@ def _keys_list(settings: Settings, _args: argparse.Namespace) -> int:
 
 def _keys_revoke(settings: Settings, args: argparse.Namespace) -> int:
     store = _store(settings)
-    account = store.accounts.set_active(store.accounts.find(args.key).id, False)
+    account = store.accounts.set_active(_account(store, args.key).id, False)
     print(f"revoked key {account.id} ({account.name})")
     return 0
 
 
 def _keys_bootstrap(settings: Settings, _args: argparse.Namespace) -> int:
     """For ``make serve``: one development key, kept in the data dir (mode 600)."""
+    from selfjourney.client.config import DEV_KEY_FILE
+    from selfjourney.domain.errors import SelfjourneyError
+
     store = _store(settings)
     path = settings.data_dir / DEV_KEY_FILE
     if path.exists():
@@ -205,7 +262,7 @@ def _keys_bootstrap(settings: Settings, _args: argparse.Namespace) -> int:
 
 def _credits_add(settings: Settings, args: argparse.Namespace) -> int:
     store = _store(settings)
-    account = store.accounts.find(args.key)
+    account = _account(store, args.key)
     reason = "grant" if args.amount >= 0 else "adjust"
     balance = store.accounts.add_credits(account.id, args.amount, reason)
     print(f"{account.id} ({account.name}): {balance} credits")
@@ -214,7 +271,7 @@ def _credits_add(settings: Settings, args: argparse.Namespace) -> int:
 
 def _credits_show(settings: Settings, args: argparse.Namespace) -> int:
     store = _store(settings)
-    account = store.accounts.find(args.key)
+    account = _account(store, args.key)
     print(f"{account.id} ({account.name}): {account.credits} credits")
     for entry in store.accounts.ledger(account.id):
         job = f"  job {entry.job_id}" if entry.job_id else ""

@@ -9,12 +9,16 @@ import pytest
 from selfjourney.dialects.apiframe_v1.errors import STATUS as V1_STATUS
 from selfjourney.dialects.apiframe_v2.errors import STATUS as V2_STATUS
 from selfjourney.dialects.midapi.errors import STATUS as MIDAPI_STATUS
+from selfjourney.dialects.mjproxy.errors import STATUS as MJPROXY_STATUS
+from selfjourney.dialects.openai_images.errors import STATUS as OPENAI_STATUS
 from selfjourney.domain import errors
 
 TABLES: dict[str, dict[type[errors.SelfjourneyError], Any]] = {
     "apiframe_v2": V2_STATUS,
     "apiframe_v1": V1_STATUS,
     "midapi": MIDAPI_STATUS,
+    "mjproxy": MJPROXY_STATUS,
+    "openai": OPENAI_STATUS,
 }
 
 

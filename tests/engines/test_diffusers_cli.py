@@ -23,7 +23,8 @@ def test_serve_renders_with_the_engine_and_model_named_on_the_command_line(tmp_p
     key = create_key(data_dir, 100)
     args = ["--engine", "diffusers", "--model", str(model), "--device", "cpu"]
     env = {"SELFJOURNEY_LOCAL_FILES_ONLY": "1", "SELFJOURNEY_MAX_SIDE": "64"}
-    with LiveServer(data_dir, workers=1, args=args, env=env) as server:
+    # Importing torch and loading the model before listening takes a while on a busy machine.
+    with LiveServer(data_dir, workers=1, args=args, env=env, startup_timeout=120) as server:
         assert f"engine diffusers {model} on cpu, upscaler " in server.log()
         with server.client(key) as client:
             body = {"model": "midjourney", "prompt": "a lighthouse --ar 2:1"}

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from selfjourney import __version__
+from selfjourney.api.cors import ScopedCORS
 from selfjourney.api.pages import add_pages
 from selfjourney.dialects.base import Dialect
 from selfjourney.dialects.deps import EventStreams
@@ -68,7 +69,8 @@ def create_app(
         version=__version__,
         description=(
             "A self-hosted, Midjourney-compatible image API: the Apiframe v2 (/v2), "
-            "midapi.ai (/api/v1) and Apiframe v1 (/imagine, /fetch, ...) wire formats."
+            "midapi.ai (/api/v1), Apiframe v1 (/imagine, /fetch, ...), midjourney-proxy "
+            "(/mj/...) and OpenAI Images (/v1/images/..., /v1/models) wire formats."
         ),
         lifespan=lifespan,
         docs_url=None,  # served by add_pages, from files in this process (no CDN)
@@ -87,6 +89,9 @@ def create_app(
         images_dir.mkdir(parents=True, exist_ok=True)
         app.mount("/cdn/images", StaticFiles(directory=images_dir), name="cdn")
     add_pages(app)
+    cors_prefixes = tuple(prefix for dialect in dialects for prefix in dialect.cors_prefixes)
+    if cors_prefixes:
+        app.add_middleware(ScopedCORS, prefixes=cors_prefixes)
     app.add_middleware(RequestIdMiddleware)
     return app
 

@@ -35,4 +35,5 @@ def build_service(
         # local SQLite reads the look-up is cheaper than the hop and revocation stays instant.
         auth_cache_seconds=0.0 if store.db.reads_are_local else 1.0,
         feed=feed,
+        max_wait=settings.openai_timeout,
     )

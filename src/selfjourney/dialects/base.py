@@ -31,3 +31,6 @@ class Dialect:
     routers: Callable[[], tuple[APIRouter, ...]]
     #: The dialect's webhook bodies, headers and retry rules, from the settings.
     webhook_style: Callable[[Settings], WebhookStyle]
+    #: Path prefixes whose routes browsers call directly: they answer CORS (any origin; keys
+    #: travel in headers, never cookies). Empty: no CORS.
+    cors_prefixes: tuple[str, ...] = ()

@@ -111,3 +111,26 @@ async def authorization_account(
 
 
 AuthorizationAccount = Annotated[Account, Depends(authorization_account)]
+
+
+_mj_secret_header = APIKeyHeader(
+    name="mj-api-secret",
+    auto_error=False,
+    scheme_name="MjApiSecret",
+    description="The key (midjourney-proxy's own header, sent by new-api and web clients)",
+)
+
+
+async def mj_secret_account(
+    service: ServiceDep,
+    secret: Annotated[str | None, Depends(_mj_secret_header)],
+    header: Annotated[str | None, Depends(_authorization_header)],
+) -> Account:
+    """The account of ``mj-api-secret`` or, when that is empty, of ``Authorization``
+    (``Bearer <key>`` or the bare key): midjourney-proxy's own header wins."""
+    key = (secret or "").strip() or _authorization_key(header)
+    recent = service.recent_account(key)
+    return recent if recent is not None else await read(service, service.authenticate, key)
+
+
+MjSecretAccount = Annotated[Account, Depends(mj_secret_account)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from selfjourney.config import Settings
-from selfjourney.dialects import apiframe_v1, apiframe_v2, midapi
+from selfjourney.dialects import apiframe_v1, apiframe_v2, midapi, mjproxy, openai_images
 from selfjourney.dialects.base import Dialect
 from selfjourney.webhooks.style import WebhookStyle
 
@@ -13,6 +13,8 @@ DIALECTS: tuple[Dialect, ...] = (
     apiframe_v2.dialect,
     midapi.dialect,
     apiframe_v1.dialect,
+    mjproxy.dialect,
+    openai_images.dialect,
 )
 
 

@@ -49,6 +49,11 @@ class EditImage:
     image: bytes
     prompt: str
     mask: bytes | None = None
+    #: ``W:H``: crop the picture (and its mask) around its centre to this shape first.
+    aspect_ratio: str | None = None
+    #: Without a mask, the picture's own transparent pixels (if it has any) are the mask
+    #: (OpenAI's dall-e-2 edits); otherwise transparency is flattened like any picture's.
+    transparency_is_mask: bool = False
     #: The variation's strength without a mask: "subtle", "strong" or None (the V1-V4 one).
     strength: str | None = None
     webhook: Webhook | None = None
@@ -69,6 +74,10 @@ class Act:
     prompt: str | None = None
     #: Inpaint: a base64 image, white where to repaint (never stored with the job's input).
     mask: str | None = None
+    #: The mask is a browser canvas export (midjourney-proxy's Vary Region): transparent
+    #: pixels keep whatever their colour, and a mask of the picture's shape at another size
+    #: (within 2 %) is resized to the picture.
+    canvas_mask: bool = False
     webhook: Webhook | None = None
     input: dict[str, Any] = field(default_factory=dict)
     dialect: str = "apiframe_v2"

@@ -6,7 +6,6 @@ authenticated account, then stores the job (with its debit) and hands it to the 
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import uuid
 from collections.abc import Callable, Iterable
@@ -16,12 +15,18 @@ from PIL import Image
 
 from selfjourney.domain.accounts import Account
 from selfjourney.domain.commands import Act, EditImage, Idempotency, Imagine, UpscaleImage
-from selfjourney.domain.errors import ActionUnavailable, InvalidMask, NotFound
+from selfjourney.domain.errors import ActionUnavailable, InvalidInput, InvalidMask
 from selfjourney.domain.flags import parse_prompt
+from selfjourney.domain.held import HOLDABLE, LAPSED, HeldAction
 from selfjourney.domain.jobs import Job, Webhook
 from selfjourney.domain.kinds import JobKind
-from selfjourney.domain.pages import Cursor, Page
-from selfjourney.domain.params import UPLOADS, ActionArgs, JobParams, References, Source
+from selfjourney.domain.params import (
+    UPLOADS,
+    ActionArgs,
+    JobParams,
+    References,
+    Source,
+)
 from selfjourney.domain.rules import (
     check_args,
     check_parent,
@@ -36,20 +41,26 @@ from selfjourney.domain.sizes import parse_aspect_ratio
 from selfjourney.domain.status import JobStatus
 from selfjourney.feed.base import Feed
 from selfjourney.imaging.masks import decode_mask
-from selfjourney.imaging.uploads import edit_mask, edit_picture, encode_png, reference_image
+from selfjourney.imaging.uploads import (
+    edit_mask,
+    edit_picture,
+    encode_png,
+    has_transparency,
+    reference_image,
+)
 from selfjourney.outbound.guard import check_url
 from selfjourney.queue.base import Queue
 from selfjourney.service.auth import Authenticator
+from selfjourney.service.pictures import Pictures
+from selfjourney.service.reads import Reads
 from selfjourney.storage.base import Storage
 from selfjourney.store import Store
 
 #: Runs a job the caller has just inserted already claimed (an upsample: a copy, not a render).
 RunInline = Callable[[Job, bytes | None], object]
-#: A waiter reads the row again at least this often, so a lost signal only delays an answer.
-REREAD_SECONDS = 1.0
 
 
-class Service:
+class Service(Reads):
     """Accepts commands for an authenticated account and hands jobs to the queue.
 
     Usage::
@@ -70,6 +81,7 @@ class Service:
         run_inline: RunInline | None = None,
         auth_cache_seconds: float = 0.0,
         feed: Feed | None = None,
+        max_wait: float = 300.0,
     ) -> None:
         self._store = store
         self._storage = storage
@@ -82,11 +94,9 @@ class Service:
         self._auth = Authenticator(store, cache_seconds=auth_cache_seconds)
         #: Wakes ``wait`` when a job changes; without one, waiters re-read every second.
         self._feed = feed
-
-    @property
-    def reads_are_local(self) -> bool:
-        """Whether a read is cheaper than a thread hop (SQLite on this machine)."""
-        return self._store.db.reads_are_local
+        #: The longest a synchronous request (the OpenAI dialect) waits for its job, seconds.
+        self.max_wait = max_wait
+        self._pictures = Pictures(storage)
 
     def authenticate(self, raw_key: str | None) -> Account:
         """The active account of a key (MissingKey, InvalidKey, InactiveKey otherwise)."""
@@ -142,15 +152,17 @@ class Service:
         variation; the picture is stored with the job, as an action's parent picture is."""
         if idempotency and (replayed := self._replayed(account, idempotency)):
             return replayed, True
-        kind = JobKind.INPAINT if command.mask is not None else JobKind.VARIATION
+        mask_data, mask_field = _edit_mask_source(command)
+        kind = JobKind.INPAINT if mask_data is not None else JobKind.VARIATION
         check_strength(kind, command.strength)
         text, in_prompt = parse_prompt(command.prompt)
         flags = replace(command.flags.over(in_prompt), aspect_ratio=None)  # the picture's shape
         self._check_webhook(command.webhook)
-        picture, sent = edit_picture(command.image, field="image")
+        ratio = parse_aspect_ratio(command.aspect_ratio) if command.aspect_ratio else None
+        picture, sent = edit_picture(command.image, field="image", ratio=ratio)
         mask = None
-        if command.mask is not None:
-            mask = edit_mask(command.mask, sent, picture.size)
+        if mask_data is not None:
+            mask = edit_mask(mask_data, sent, picture.size, field=mask_field, ratio=ratio)
         job_id = str(uuid.uuid4())
         key = f"{UPLOADS}{job_id}-source.png"
         params = JobParams(
@@ -170,6 +182,49 @@ class Service:
         """Accept a follow-up on a parent job, after every rule has passed."""
         if idempotency and (replayed := self._replayed(account, idempotency)):
             return replayed, True
+        return self._act(account, command, idempotency)
+
+    def hold(self, account: Account, command: Act) -> HeldAction:
+        """Keep an action that waits for a confirmation (a mask, a zoom): checked against its
+        parent now, with no job and no charge until ``release`` (``domain.held``)."""
+        if command.action not in HOLDABLE:
+            raise InvalidInput(f"{command.action.value} does not wait for a confirmation")
+        self._check_parent(account, command)
+        self._check_webhook(command.webhook)
+        held = HeldAction(str(uuid.uuid4()), account.id, command, self._store.now())
+        self._store.holds.add(held)
+        return held
+
+    def release(self, account: Account, held_id: str, command: Act) -> tuple[Job, bool]:
+        """Run a held action as ``command`` (same parent and action, now with what its
+        confirmation brought) under the hold's id, charged now; the hold goes with it."""
+        held = self.read_held(account, held_id)
+        if held.lapsed:
+            raise ActionUnavailable(f"task {held_id}: {LAPSED}", held_id, command.action.value)
+        if (command.parent_id, command.action) != (held.command.parent_id, held.command.action):
+            raise InvalidInput(f"task {held_id} holds another action")
+        return self._act(account, command, None, job_id=held.id)
+
+    def _act(
+        self,
+        account: Account,
+        command: Act,
+        idempotency: Idempotency | None,
+        job_id: str | None = None,
+    ) -> tuple[Job, bool]:
+        parent = self._check_parent(account, command)
+        self._check_webhook(command.webhook)
+        mask = self._mask(parent, command) if command.action is JobKind.INPAINT else None
+        prompt, params = follow_up_prompt(parent, command), follow_up_params(parent, command)
+        job = self._new_job(account, command.action, prompt, params, command, parent.id, job_id)
+        if command.action in (JobKind.UPSAMPLE, JobKind.UPSCALE):
+            # One grid image (an upsample), or that image enlarged: it carries the grid's seed.
+            job = replace(job, seed=parent.seed)
+        return self._submit(job, idempotency, mask, consumes=job_id)
+
+    def _check_parent(self, account: Account, command: Act) -> Job:
+        """The parent, once the action's values and the parent's kind, state and pictures
+        pass."""
         check_args(command.action, command.args)  # a bad value is a 400 whatever the parent
         parent = self._store.jobs.get_owned(account.id, command.parent_id)
         check_parent(parent, command.action, command.args.index)
@@ -178,13 +233,7 @@ class Service:
             width, height = parent.result.width, parent.result.height
             check_upscale(width, height, command.args.factor, command.args.mode)
         self._check_images(parent, command)
-        self._check_webhook(command.webhook)
-        mask = self._mask(parent, command) if command.action is JobKind.INPAINT else None
-        prompt, params = follow_up_prompt(parent, command), follow_up_params(parent, command)
-        job = self._new_job(account, command.action, prompt, params, command, parent.id)
-        if command.action is JobKind.UPSAMPLE:  # one image of the grid: the grid's seed
-            job = replace(job, seed=parent.seed)
-        return self._submit(job, idempotency, mask)
+        return parent
 
     def upscale_image(
         self, account: Account, command: UpscaleImage, idempotency: Idempotency | None = None
@@ -206,94 +255,6 @@ class Service:
         )
         job = self._new_job(account, JobKind.UPSCALE, "", params, command)
         return self._submit(job, idempotency)
-
-    # -- reads ------------------------------------------------------------------------------
-
-    def read(self, account: Account, job_id: str) -> Job:
-        """One of the account's jobs; NotFound for an unknown id or another key's job."""
-        return self._store.jobs.get_owned(account.id, job_id)
-
-    def read_many(self, account: Account, job_ids: list[str]) -> list[Job]:
-        """Several of the account's jobs in one look-up, in the order asked.
-
-        NotFound names the first id that is unknown or another key's.
-        """
-        found = {job.id: job for job in self._store.jobs.get_many(job_ids)}
-        jobs = []
-        for job_id in job_ids:
-            job = found.get(job_id)
-            if job is None or job.account_id != account.id:
-                raise NotFound(job_id)
-            jobs.append(job)
-        return jobs
-
-    async def wait(
-        self,
-        account: Account,
-        job_id: str,
-        *,
-        until: Callable[[Job], bool] = lambda job: job.status.is_terminal(),
-        timeout: float,
-    ) -> Job:
-        """The job once ``until(job)`` holds (by default: it ended), or as it stands when
-        ``timeout`` seconds run out.
-
-        It waits on the feed, not on a thread, so any number of callers may wait at once; the
-        row stays the truth, read again on every signal and at least every second.
-        """
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        if self._feed is None:
-            return await self._poll(account, job_id, until, deadline)
-        with self._feed.watch(job_id) as watch:
-            job = await self._read_soon(account, job_id)
-            while not until(job) and (left := deadline - loop.time()) > 0:
-                await watch.wait(min(left, REREAD_SECONDS))
-                job = await self._read_soon(account, job_id)
-        return job
-
-    async def _poll(
-        self, account: Account, job_id: str, until: Callable[[Job], bool], deadline: float
-    ) -> Job:
-        loop = asyncio.get_running_loop()
-        job = await self._read_soon(account, job_id)
-        while not until(job) and (left := deadline - loop.time()) > 0:
-            await asyncio.sleep(min(left, REREAD_SECONDS))
-            job = await self._read_soon(account, job_id)
-        return job
-
-    async def _read_soon(self, account: Account, job_id: str) -> Job:
-        """A read from the event loop: inline on local SQLite, else on a worker thread."""
-        if self.reads_are_local:
-            return self.read(account, job_id)
-        return await asyncio.to_thread(self.read, account, job_id)
-
-    def list_jobs(
-        self,
-        account: Account,
-        limit: int = 20,
-        cursor: str | None = None,
-        status: str | None = None,
-        model: str | None = None,
-        search: str | None = None,
-    ) -> Page:
-        """The account's jobs, newest first; ``cursor`` continues a previous page."""
-        after = Cursor.decode(cursor) if cursor is not None else None
-        return self._store.jobs.page(account.id, limit, after, status, model, search)
-
-    def account(self, account: Account) -> Account:
-        """The account as it is now (its balance moves with every job)."""
-        return self._store.accounts.get(account.id)
-
-    def images_made(self, account: Account) -> int:
-        return self._store.jobs.images_made(account.id)
-
-    def models_used(self, account: Account) -> list[str]:
-        return self._store.jobs.models(account.id)
-
-    def url(self, key: str) -> str:
-        """Where a client downloads a stored image."""
-        return self._storage.url(key)
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -328,7 +289,8 @@ class Service:
         assert parent.result is not None
         if command.mask is None:
             raise InvalidMask("mask is required to vary a region", "mask")
-        return decode_mask(command.mask, (parent.result.width, parent.result.height))
+        size = (parent.result.width, parent.result.height)
+        return decode_mask(command.mask, size, canvas=command.canvas_mask)
 
     def _new_job(
         self,
@@ -382,7 +344,11 @@ class Service:
             self._storage.delete(key)
 
     def _submit(
-        self, job: Job, idempotency: Idempotency | None, mask: bytes | None = None
+        self,
+        job: Job,
+        idempotency: Idempotency | None,
+        mask: bytes | None = None,
+        consumes: str | None = None,
     ) -> tuple[Job, bool]:
         inline = (
             job.kind is JobKind.UPSAMPLE
@@ -391,7 +357,7 @@ class Service:
         )
         if inline:  # insert it already claimed: one transaction fewer on the hot path
             job = job.moved(JobStatus.PROCESSING, attempt=1, started_at=job.created_at)
-        stored, replayed = self._store.jobs.create(job, idempotency, mask)
+        stored, replayed = self._store.jobs.create(job, idempotency, mask, consumes)
         if replayed:
             return stored, True
         if inline and self._run_inline is not None:
@@ -400,3 +366,13 @@ class Service:
             return replace(stored, status=JobStatus.QUEUED), False
         self._queue.enqueue(stored.id, stored.params.priority)
         return stored, False
+
+
+def _edit_mask_source(command: EditImage) -> tuple[bytes | None, str]:
+    """The caller's mask and its field; or the picture itself when its transparency is the
+    mask (and it has some)."""
+    if command.mask is not None:
+        return command.mask, "mask"
+    if command.transparency_is_mask and has_transparency(command.image, field="image"):
+        return command.image, "image"
+    return None, "mask"

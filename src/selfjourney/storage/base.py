@@ -24,6 +24,10 @@ class Storage(Protocol):
         """Remove ``key``; no error when it is already gone."""
         ...
 
+    def delete_folder(self, prefix: str) -> None:
+        """Remove every key under ``prefix`` (which ends in ``/``); no error when none is."""
+        ...
+
     def url(self, key: str) -> str:
         """Where a client downloads ``key``."""
         ...

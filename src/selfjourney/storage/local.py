@@ -68,5 +68,10 @@ class LocalStorage:
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
+    def delete_folder(self, prefix: str) -> None:
+        if not prefix.endswith("/"):
+            raise ValueError(f"a folder prefix ends in '/': {prefix!r}")
+        shutil.rmtree(self._path(prefix.rstrip("/")), ignore_errors=True)
+
     def url(self, key: str) -> str:
         return f"{self.public_url}/cdn/{key}"

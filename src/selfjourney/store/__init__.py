@@ -7,6 +7,7 @@ from datetime import datetime
 from selfjourney.store.accounts import Accounts
 from selfjourney.store.database import Clock, Database, utcnow
 from selfjourney.store.deliveries import Deliveries
+from selfjourney.store.held import Holds
 from selfjourney.store.jobs import Jobs
 
 
@@ -24,6 +25,7 @@ class Store:
         self.accounts = Accounts(db)
         self.jobs = Jobs(db)
         self.deliveries = Deliveries(db)
+        self.holds = Holds(db)
 
     @classmethod
     def connect(cls, url: str, clock: Clock = utcnow) -> Store:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.engine import CursorResult
@@ -24,7 +25,12 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Executable
 
 from selfjourney.domain.commands import Idempotency
-from selfjourney.domain.errors import IdempotencyConflict, InsufficientCredits, NotFound
+from selfjourney.domain.errors import (
+    ActionUnavailable,
+    IdempotencyConflict,
+    InsufficientCredits,
+    NotFound,
+)
 from selfjourney.domain.jobs import Job, Result, Webhook
 from selfjourney.domain.kinds import JobKind
 from selfjourney.domain.pages import Cursor, Page
@@ -33,6 +39,7 @@ from selfjourney.domain.status import JobStatus
 from selfjourney.store.accounts import record_movement
 from selfjourney.store.database import Database
 from selfjourney.store.deliveries import NewDelivery, add_deliveries
+from selfjourney.store.held import held_table
 from selfjourney.store.models import AccountRow, IdempotencyRow, JobRow
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
@@ -155,6 +162,27 @@ _COMPLETE = (
     .where(_jobs.c.id == bindparam("job_id"), _jobs.c.status == JobStatus.PROCESSING.value)
     .values({name: bindparam(f"new_{name}") for name in _FINAL_COLUMNS})
 )
+_CONSUME_HOLD = delete(held_table).where(held_table.c.id == bindparam("held_id"))
+_QUEUED = JobStatus.QUEUED.value
+_ME = (
+    select(_jobs.c.priority, _jobs.c.created_at)
+    .where(_jobs.c.id == bindparam("job_id"), _jobs.c.status == _QUEUED)
+    .subquery()
+)
+#: QUEUED jobs that run before this one (higher priority, or the same and older); none when
+#: the job itself is not QUEUED (already running, or done inline).
+_AHEAD = (
+    select(func.count())
+    .select_from(_jobs.join(_ME, true()))
+    .where(
+        _jobs.c.status == _QUEUED,
+        _jobs.c.id != bindparam("job_id"),
+        or_(
+            _jobs.c.priority > _ME.c.priority,
+            and_(_jobs.c.priority == _ME.c.priority, _jobs.c.created_at < _ME.c.created_at),
+        ),
+    )
+)
 _FAIL = (
     update(_jobs)
     .where(_jobs.c.id == bindparam("job_id"), _jobs.c.status.in_(_ACTIVE))
@@ -167,27 +195,41 @@ class Jobs:
         self.db = db
 
     def create(
-        self, job: Job, idempotency: Idempotency | None = None, mask: bytes | None = None
+        self,
+        job: Job,
+        idempotency: Idempotency | None = None,
+        mask: bytes | None = None,
+        consumes: str | None = None,
     ) -> tuple[Job, bool]:
         """Debit, insert the job and its idempotency key in one transaction.
 
         Returns (job, replayed): a replayed Idempotency-Key gives the original job back.
+        ``consumes`` names a held action the job confirms: it is deleted in the same
+        transaction, and ActionUnavailable is raised if it is gone (confirmed already).
         """
         for _ in range(3):
             try:
-                return self._create_once(job, idempotency, mask)
+                return self._create_once(job, idempotency, mask, consumes)
             except IntegrityError:  # a concurrent request took the same Idempotency-Key
                 continue
         raise IdempotencyConflict(idempotency.key if idempotency else "")
 
     def _create_once(
-        self, job: Job, idempotency: Idempotency | None, mask: bytes | None
+        self, job: Job, idempotency: Idempotency | None, mask: bytes | None, consumes: str | None
     ) -> tuple[Job, bool]:
         with self.db.transaction() as connection:
             if idempotency is not None:
                 original = self._replay(connection, job.account_id, idempotency)
                 if original is not None:
                     return original, True
+            if consumes is not None and not _count(
+                connection, _CONSUME_HOLD, {"held_id": consumes}
+            ):
+                raise ActionUnavailable(
+                    f"task {consumes} is no longer waiting for its confirmation",
+                    consumes,
+                    job.kind.value,
+                )
             now = self.db.now()
             if job.cost and (
                 record_movement(connection, job.account_id, -job.cost, "charge", job.id, now)
@@ -239,6 +281,11 @@ class Jobs:
         )
         with self.db.connection() as connection:
             return [to_job(row) for row in connection.execute(query).all()]
+
+    def waiting_ahead(self, job_id: str) -> int:
+        """How many QUEUED jobs run before this one; 0 unless it is QUEUED itself."""
+        with self.db.connection() as connection:
+            return int(connection.execute(_AHEAD, {"job_id": job_id}).scalar_one())
 
     def get_owned(self, account_id: str, job_id: str) -> Job:
         """The job if this account made it; otherwise NotFound, whoever owns it."""

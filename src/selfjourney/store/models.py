@@ -107,6 +107,31 @@ class JobRow(Base):
     mask: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
 
 
+class HeldRow(Base):
+    """An action held for a confirmation (``domain.held``): checked, not charged, no job yet.
+
+    Deleted in the transaction that creates its job under the same id.
+    """
+
+    __tablename__ = "held_actions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    parent_id: Mapped[str] = mapped_column(String(36))
+    kind: Mapped[str] = mapped_column(String(32))
+    #: The action's own arguments (``ActionArgs.to_json``).
+    args: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prompt: Mapped[str] = mapped_column(Text)
+    input: Mapped[dict[str, Any]] = mapped_column(JSON)
+    dialect: Mapped[str] = mapped_column(String(32))
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    watermark: Mapped[str | None] = mapped_column(Text)
+    webhook_url: Mapped[str | None] = mapped_column(Text)
+    webhook_events: Mapped[list[Any] | None] = mapped_column(JSON)
+    webhook_secret: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
 class IdempotencyRow(Base):
     __tablename__ = "idempotency_keys"
 

@@ -1,4 +1,5 @@
-"""Periodic upkeep: fail renders that hang, purge images past retention, forget old keys.
+"""Periodic upkeep: fail renders that hang, purge images (and unconfirmed held actions) past
+retention, forget old keys.
 
 "No job stays stuck": a render that outlives ``job_timeout`` is failed with a refund; if
 its thread ever finishes, the store refuses to complete a job that already ended.
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from selfjourney.domain.jobs import Job
+from selfjourney.domain.renditions import renditions_folder
 from selfjourney.storage.base import Storage
 from selfjourney.store import Store
 
@@ -72,6 +74,7 @@ class Janitor:
             self.fail(job, "Image generation failed: timed out")
         if self.retention is not None:
             self.purge(now - self.retention)
+            self.store.holds.purge(now - self.retention)  # presses never confirmed
         self.store.jobs.prune_idempotency()
 
     def purge(self, completed_before: datetime) -> int:
@@ -83,6 +86,7 @@ class Janitor:
                 keys += [*job.result.images, *([job.result.grid] if job.result.grid else [])]
             for key in keys:
                 self.storage.delete(key)
+            self.storage.delete_folder(renditions_folder(job.id))  # copies made for callers
             self.store.jobs.mark_expired(job.id)
             purged += 1
         return purged
