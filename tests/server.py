@@ -30,13 +30,13 @@ class _Server(uvicorn.Server):
 class ThreadedServer:
     """Usage: ``with ThreadedServer(app) as server: httpx.get(server.url + "/v2/models")``.
 
-    Extra keyword arguments go to ``uvicorn.Config``.
+    ``port`` 0 takes a free one; extra keyword arguments go to ``uvicorn.Config``.
     """
 
-    def __init__(self, app: Any, **config: Any) -> None:
+    def __init__(self, app: Any, port: int = 0, **config: Any) -> None:
         # IPPROTO_TCP so that asyncio sets TCP_NODELAY on accepted sockets (no Nagle delays).
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        self._sock.bind(("127.0.0.1", 0))
+        self._sock.bind(("127.0.0.1", port))
         self.port: int = self._sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         options: dict[str, Any] = {"log_config": None, "log_level": "warning", "lifespan": "on"}

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import re
 import stat
+import subprocess
 import uuid
 from pathlib import Path
+from typing import Any
 
 from selfjourney import __version__
+from selfjourney.cli import PROCEDURAL_NOTE, banner
+from selfjourney.config import Settings
 from tests.live import LedgerLine, LiveServer, create_key, credits_show, run_cli
 
 KEY = re.compile(r"^afk_[A-Za-z0-9_-]{32,}$")
@@ -190,7 +194,29 @@ def test_unknown_key_is_a_clear_error(tmp_path: Path) -> None:
 def test_serve_prints_its_url_at_start(tmp_path: Path) -> None:
     with LiveServer(tmp_path / "data", workers=0) as server:
         banner = server.log()
-    assert f"selfjourney {server.url}  (API docs: {server.url}/docs)" in banner.splitlines()
+    lines = banner.splitlines()
+    assert f"selfjourney {server.url}  (API docs: {server.url}/docs)" in lines
+    assert any(line.startswith(f"playground {server.url}/ ") for line in lines), banner
+    # The procedural engine says what it draws, and how to get real pictures.
+    assert "abstract placeholder pictures" in banner
+    assert "make serve ENGINE=diffusers MODEL=stabilityai/sd-turbo" in banner
+
+
+def _settings(**values: Any) -> Settings:
+    return Settings(**values)
+
+
+def test_only_the_procedural_engine_explains_itself() -> None:
+    settings = _settings(engine="diffusers", port=9000)
+    lines = banner(settings, "diffusers stabilityai/sd-turbo on cuda, upscaler lanczos")
+    assert lines == [
+        "engine diffusers stabilityai/sd-turbo on cuda, upscaler lanczos",
+        "selfjourney http://127.0.0.1:9000  (API docs: http://127.0.0.1:9000/docs)",
+        "playground http://127.0.0.1:9000/  (paste the key into it; make serve prints one)",
+    ]
+    procedural = banner(_settings(port=9000), "procedural, upscaler lanczos")
+    assert procedural[1:4] == list(PROCEDURAL_NOTE)
+    assert "about 5 GB" in procedural[3] and "CPU works but is slow" in procedural[3]
 
 
 def test_keys_create_refuses_negative_credits(tmp_path: Path) -> None:
@@ -225,3 +251,38 @@ def test_the_diffusers_engine_without_torch_is_a_clear_error(tmp_path: Path) -> 
     )
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
     assert done.stderr.splitlines()[-1].startswith("error: the diffusers engine needs torch")
+
+
+def test_make_serve_passes_port_engine_and_model(tmp_path: Path) -> None:
+    """``make serve PORT= ENGINE= MODEL=`` (a dry run: nothing is installed or started)."""
+    root = Path(__file__).resolve().parents[1]
+    venv = tmp_path / "venv"
+
+    def dry_run(*variables: str) -> list[str]:
+        done = subprocess.run(
+            [
+                "make",
+                "-n",
+                "--no-print-directory",
+                "-C",
+                str(root),
+                "serve",
+                f"VENV={venv}",
+                *variables,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
+        return done.stdout.splitlines()
+
+    plain = dry_run()
+    assert plain[-1].split() == [f"{venv}/bin/selfjourney", "serve"]
+    assert not any("[diffusers]" in line for line in plain)
+    real = dry_run("PORT=8080", "ENGINE=diffusers", "MODEL=stabilityai/sd-turbo")
+    assert real[-1].split() == [
+        f"{venv}/bin/selfjourney",
+        *("serve", "--port", "8080", "--engine", "diffusers", "--model", "stabilityai/sd-turbo"),
+    ]
+    assert any(".[diffusers]" in line for line in real)  # the engine's extra is installed first

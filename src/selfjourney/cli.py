@@ -161,8 +161,7 @@ def _account(store: Store, key_or_id: str) -> Account:
 
 
 def _serve(settings: Settings, _args: argparse.Namespace) -> int:
-    import uvicorn
-
+    from selfjourney.api.serving import serve
     from selfjourney.config import Misconfigured
     from selfjourney.embedded import build_embedded
 
@@ -176,11 +175,35 @@ def _serve(settings: Settings, _args: argparse.Namespace) -> int:
     except (OSError, ValueError, RuntimeError) as exc:  # a model that cannot load
         what = f"model {settings.model!r}" if settings.engine == "diffusers" else "engine"
         raise Misconfigured(f"cannot load the {settings.engine} {what}: {exc}") from exc
-    print(f"engine {workers.engine.describe()}, upscaler {workers.upscaler.name}", flush=True)
-    print(f"selfjourney {settings.base_url}  (API docs: {settings.base_url}/docs)", flush=True)
-    app = embedded.app()
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
+    engine = f"{workers.engine.describe()}, upscaler {workers.upscaler.name}"
+    print("\n".join(banner(settings, engine)), flush=True)
+    serve(embedded.app(), host=settings.host, port=settings.port, log_level=settings.log_level)
     return 0
+
+
+#: Said at start when the engine is the procedural one: what it draws, and the one command
+#: that switches to a real model (sd-turbo: about 5 GB of fp32 weights, 512 px, 1-4 steps).
+PROCEDURAL_NOTE = (
+    "The procedural engine draws abstract placeholder pictures from the prompt (shapes and "
+    "colours, no subjects).",
+    "For real pictures, on a machine with internet: "
+    "make serve ENGINE=diffusers MODEL=stabilityai/sd-turbo",
+    "  (installs torch and downloads the model once, about 5 GB; a GPU renders a grid in "
+    "seconds, the CPU works but is slow)",
+)
+
+
+def banner(settings: Settings, engine: str) -> list[str]:
+    """What ``serve`` prints before it listens: the engine, what it means, and where to go."""
+    url = settings.base_url
+    lines = [f"engine {engine}"]
+    if settings.engine == "procedural":
+        lines += PROCEDURAL_NOTE
+    lines += [
+        f"selfjourney {url}  (API docs: {url}/docs)",
+        f"playground {url}/  (paste the key into it; make serve prints one)",
+    ]
+    return lines
 
 
 def _keys_create(settings: Settings, args: argparse.Namespace) -> int:

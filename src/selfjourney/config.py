@@ -113,6 +113,9 @@ class Settings(BaseSettings):
     midapi_callback_timeout: float = Field(15.0, gt=0, le=120)
     midapi_callback_backoff: Annotated[tuple[float, ...], NoDecode] = (60.0, 300.0, 900.0)
 
+    #: Seconds between keep-alive comments of an idle ``/v2/jobs/{id}/events`` stream.
+    events_keepalive: float = Field(15.0, gt=0, le=300)
+
     #: OpenAI Images dialect: the longest a request waits for its job, in seconds; past it
     #: the answer is a 504 (the job goes on and can be read through /v2/jobs/{id}).
     openai_timeout: float = Field(300.0, gt=0, le=3600)

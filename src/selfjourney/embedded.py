@@ -42,6 +42,8 @@ class Embedded:
     queue: LocalQueue
     service: Service
     workers: WorkerSide
+    #: Joins the two sides: the worker publishes job changes, waiters (event streams) watch.
+    feed: LocalFeed
 
     def start(self) -> None:
         """Re-queue what a previous process left unfinished, then start working."""
@@ -62,6 +64,7 @@ class Embedded:
             dialects=DIALECTS,
             images_dir=self.settings.data_dir / "images",
             lifecycle=self,
+            events_keepalive=self.settings.events_keepalive,
         )
 
 
@@ -106,4 +109,5 @@ def build_embedded(
         queue=queue,
         service=service,
         workers=workers,
+        feed=feed,
     )

@@ -209,3 +209,44 @@ def test_children_keep_the_prompt_and_link_to_the_parent(client, headers, runtim
     child = act(client, headers, grid["id"], action="variation", index=2)
     job = runtime.store.jobs.get(child)
     assert job is not None and job.parent_id == grid["id"] and job.prompt == "violet tulips"
+
+
+def test_a_job_carries_selfjourneys_details_beside_the_vendors_fields(client, headers):
+    """Kind, prompt, flags, seed, parent, the button's arguments, size and the buttons it can
+    take now: what the playground draws a job with (the contract allows more properties)."""
+    grid = generate(
+        client,
+        headers,
+        prompt="a lighthouse --seed 7 --chaos 20",
+        midjourneyParams={"aspect_ratio": "16:9"},
+    )
+    queued = client.get(f"/v2/jobs/{grid}", headers=headers).json()["selfjourney"]
+    assert queued["actions"] == [] and queued["width"] is None
+    drain(client)
+    upsample = act(client, headers, grid, action="upsample", index=2)
+
+    details = client.get(f"/v2/jobs/{grid}", headers=headers).json()["selfjourney"]
+    assert details == {
+        "kind": "imagine",
+        "prompt": "a lighthouse",
+        "flags": {"aspect_ratio": "16:9", "seed": 7, "chaos": 20},
+        "seed": 7,
+        "parentJobId": None,
+        "args": {},
+        "width": 1368,
+        "height": 768,
+        "actions": ["upsample", "variation", "reroll"],
+    }
+    listed = client.get("/v2/jobs", headers=headers).json()["jobs"]
+    child = next(job for job in listed if job["id"] == upsample)["selfjourney"]
+    assert child["kind"] == "upsample" and child["parentJobId"] == grid
+    assert child["args"] == {"index": 2} and child["seed"] == 7
+    # 1368 px wide: a 4x upscale would pass 4096 px, so only 2x is offered.
+    assert child["actions"] == [
+        "vary_subtle",
+        "vary_strong",
+        "inpaint",
+        "outpaint",
+        "pan",
+        "upscale_2x",
+    ]

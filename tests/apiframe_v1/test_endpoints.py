@@ -114,6 +114,10 @@ def test_inpaint_outpaint_and_pan_work_on_an_upscale(client, auth, upscale):
         assert (task["task_type"], task["status"]) == (kind, "completed")
         assert len(task["image_urls"]) == 4
         assert download(client, task["image_urls"][0]).size == size
+    before = credits(client, auth)
+    reroll = client.post("/reroll", json={"parent_task_id": inpaint}, headers=auth)
+    assert "cannot be rerolled" in refused(reroll, 400, "INVALID_PARENT")["message"]
+    assert credits(client, auth) == before  # refused, not accepted then failed
     queued: list[tuple[dict[str, object], str]] = [  # accepted, never rendered
         ({"zoom_ratio": 1.5, "prompt": "x"}, "outpaint-1.5"),
         ({"zoom_ratio": 2}, "outpaint-2"),

@@ -47,12 +47,12 @@ def test_a_revoked_key_is_a_401(client, runtime, auth, api_key):
 
 def test_a_body_that_is_not_a_json_object_is_a_json_400(client, auth):
     for content, kind, message in [
-        (b"prompt=a+fox", "application/x-www-form-urlencoded", "JSON object"),
+        (b"prompt=a+fox", "application/x-www-form-urlencoded", "Content-Type: application/json"),
         (b"{not json", "application/json", "not valid JSON"),
         (b"", "application/json", "JSON request body is required"),
         (b"[1, 2]", "application/json", "JSON object"),
         (b'"a fox"', "application/json", "JSON object"),
-        (b"\xff\xfe", "text/plain", "JSON object"),
+        (b"\xff\xfe", "text/plain", "Content-Type: application/json"),
     ]:
         for path in ALL_POSTS:
             response = client.post(path, content=content, headers={**auth, "Content-Type": kind})

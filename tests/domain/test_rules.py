@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -15,12 +16,14 @@ from selfjourney.domain.errors import (
 )
 from selfjourney.domain.jobs import Job, Result
 from selfjourney.domain.kinds import JobKind
-from selfjourney.domain.params import GridIndex, JobParams
+from selfjourney.domain.params import ActionArgs, GridIndex, JobParams
 from selfjourney.domain.rules import (
+    FOLLOW_UPS,
     check_parent,
     check_strength,
     check_upscale_image,
     check_zoom_ratio,
+    follow_ups,
 )
 from selfjourney.domain.sizes import MAX_PIXELS, Direction, grid_image_size, pan_frame, zoom_frame
 from selfjourney.domain.status import JobStatus, check_transition
@@ -170,3 +173,57 @@ def test_a_zoom_ratio_of_1_needs_a_new_shape_and_the_shape_must_be_valid():
     with pytest.raises(InvalidInput, match="1:3 to 3:1") as refused:
         check_zoom_ratio(2.0, "5:1")
     assert refused.value.field == "aspect_ratio"
+
+
+def _finished(kind: JobKind, size: int = 1024, **changes) -> Job:
+    job = replace(_job(kind), result=Result(["k"], None, size, size), **changes)
+    if kind is JobKind.UPSAMPLE:
+        job = replace(
+            job, parent_id="grid", params=JobParams(action=ActionArgs(index=GridIndex(2)))
+        )
+    return job
+
+
+def test_a_vary_region_grid_cannot_be_rerolled():
+    """Its mask is deleted when it finishes; a reroll used to be accepted, then fail."""
+    inpaint = _job(JobKind.INPAINT)
+    with pytest.raises(InvalidParent, match="vary-region grid cannot be rerolled"):
+        check_parent(inpaint, JobKind.REROLL)
+    rerolled = replace(_job(JobKind.REROLL), params=JobParams(repeats=JobKind.INPAINT))
+    with pytest.raises(InvalidParent):
+        check_parent(rerolled, JobKind.REROLL)
+    check_parent(_job(JobKind.PAN), JobKind.REROLL)
+
+
+@pytest.mark.parametrize("kind", [k for k in GRID_KINDS if k is not JobKind.INPAINT])
+def test_follow_ups_of_a_grid(kind):
+    assert follow_ups(_finished(kind)) == ("upsample", "variation", "reroll")
+
+
+def test_follow_ups_of_a_vary_region_grid_have_no_reroll():
+    assert follow_ups(_finished(JobKind.INPAINT)) == ("upsample", "variation")
+
+
+def test_follow_ups_of_an_upsample_keep_upscales_within_the_cap():
+    square = _finished(JobKind.UPSAMPLE, size=1024)
+    assert follow_ups(square) == (
+        *("vary_subtle", "vary_strong", "inpaint", "outpaint", "pan"),
+        *("upscale_2x", "upscale_4x"),
+    )
+    wide = _finished(JobKind.UPSAMPLE, size=1368)
+    assert "upscale_4x" not in follow_ups(wide) and "upscale_2x" in follow_ups(wide)
+    assert set(follow_ups(square)) <= set(FOLLOW_UPS)
+
+
+@pytest.mark.parametrize(
+    "job",
+    [
+        _job(JobKind.IMAGINE, JobStatus.PROCESSING, result=False),
+        _job(JobKind.IMAGINE, JobStatus.FAILED, result=False),
+        replace(_job(JobKind.IMAGINE), expired=True),
+        _job(JobKind.UPSCALE),
+    ],
+    ids=["processing", "failed", "expired", "upscale"],
+)
+def test_no_follow_ups(job):
+    assert follow_ups(job) == ()

@@ -20,7 +20,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from selfjourney import __version__
 from selfjourney.api.cors import ScopedCORS
+from selfjourney.api.pages import add_pages
 from selfjourney.dialects.base import Dialect
+from selfjourney.dialects.deps import EventStreams
 from selfjourney.dialects.registry import DIALECTS
 from selfjourney.service import Service
 
@@ -42,11 +44,14 @@ def create_app(
     dialects: tuple[Dialect, ...] = DIALECTS,
     images_dir: Path | None = None,
     lifecycle: Lifecycle | None = None,
+    events_keepalive: float = 15.0,
 ) -> FastAPI:
     """The ASGI app: every dialect's routes over one service.
 
+    The playground is at ``/`` and the API docs at ``/docs`` and ``/redoc`` (``pages``).
     ``images_dir`` (local storage) is served at ``/cdn/images``; ``lifecycle`` starts and stops
-    with the app's lifespan.
+    with the app's lifespan; ``events_keepalive`` is the seconds between keep-alive comments of
+    an idle event stream.
     """
 
     @asynccontextmanager
@@ -68,10 +73,13 @@ def create_app(
             "(/mj/...) and OpenAI Images (/v1/images/..., /v1/models) wire formats."
         ),
         lifespan=lifespan,
+        docs_url=None,  # served by add_pages, from files in this process (no CDN)
+        redoc_url=None,
     )
     app.openapi = partial(_openapi_without_422, app)  # type: ignore[method-assign]
     app.state.service = service
     app.state.process = lifecycle
+    app.state.streams = EventStreams(keepalive=events_keepalive)
     for dialect in dialects:
         for router in dialect.routers():
             app.include_router(router)
@@ -80,11 +88,19 @@ def create_app(
     if images_dir is not None:
         images_dir.mkdir(parents=True, exist_ok=True)
         app.mount("/cdn/images", StaticFiles(directory=images_dir), name="cdn")
+    add_pages(app)
     cors_prefixes = tuple(prefix for dialect in dialects for prefix in dialect.cors_prefixes)
     if cors_prefixes:
         app.add_middleware(ScopedCORS, prefixes=cors_prefixes)
     app.add_middleware(RequestIdMiddleware)
     return app
+
+
+def close_streams(app: FastAPI) -> None:
+    """End the app's open event streams: call it from the event loop when shutting down, so a
+    browser tab left open does not hold the server's graceful exit."""
+    streams: EventStreams = app.state.streams
+    streams.closing.set()
 
 
 class RequestIdMiddleware:

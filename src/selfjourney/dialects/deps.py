@@ -5,7 +5,9 @@ The service is the only thing a dialect calls; it is put in the app's state by `
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Annotated, ParamSpec, TypeVar
 
 from fastapi import Depends, Request
@@ -13,6 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader
 
 from selfjourney.domain.accounts import Account
+from selfjourney.domain.errors import MissingKey
 from selfjourney.service import Service
 
 P = ParamSpec("P")
@@ -30,6 +33,25 @@ async def get_service(request: Request) -> Service:
 ServiceDep = Annotated[Service, Depends(get_service)]
 
 
+@dataclass(frozen=True)
+class EventStreams:
+    """What an app's event streams share: the seconds between keep-alive comments, and the
+    signal that the server is shutting down (open streams then end, so they cannot hold up
+    the exit). Made by ``create_app``."""
+
+    keepalive: float
+    closing: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+async def get_streams(request: Request) -> EventStreams:
+    """The app's event-stream settings, put in its state by ``create_app``."""
+    streams: EventStreams = request.app.state.streams
+    return streams
+
+
+StreamsDep = Annotated[EventStreams, Depends(get_streams)]
+
+
 async def read(service: Service, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """Run a read-only core call: inline when the store's reads are local, else in a thread."""
     if service.reads_are_local:
@@ -37,13 +59,24 @@ async def read(service: Service, call: Callable[P, T], *args: P.args, **kwargs: 
     return await run_in_threadpool(call, *args, **kwargs)
 
 
+#: Told to a v2 caller that sent its key the way the other dialects read it.
+V2_KEY_HINT = (
+    "Apiframe v2 routes (/v2/...) read the key from the X-API-Key header; "
+    "Authorization: Bearer is for the midapi and Apiframe v1 routes"
+)
+
+
 async def api_key_account(
-    service: ServiceDep, api_key: Annotated[str | None, Depends(_api_key_header)]
+    request: Request,
+    service: ServiceDep,
+    api_key: Annotated[str | None, Depends(_api_key_header)],
 ) -> Account:
     """The account of the ``X-API-Key`` header (Apiframe v2).
 
     Async with a short cache: a thread-pool hop per request costs more than the look-up.
     """
+    if api_key is None and "authorization" in request.headers:
+        raise MissingKey(V2_KEY_HINT)
     recent = service.recent_account(api_key)
     return recent if recent is not None else await read(service, service.authenticate, api_key)
 

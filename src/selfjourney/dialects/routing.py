@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +31,39 @@ class Envelope:
     #: The most bytes a route's body may have, by its path (None: no limit); past it, ``http``
     #: renders a 413, by the declared length before the body is read, else as it is read.
     body_limit: Callable[[str], int | None] | None = None
+
+
+#: A body that was not sent as JSON: FastAPI reads a JSON body only under that content type.
+NOT_JSON = "the request body must be JSON, sent with the header Content-Type: application/json"
+_NOT_AN_OBJECT = frozenset({"model_attributes_type", "dict_type", "model_type"})
+
+
+def body_error(item: Mapping[str, Any]) -> str | None:
+    """A plain message when a validation error is about the body as a whole, else None.
+
+    Malformed JSON says so with the parser's reason and where (a character offset is not a
+    field); a body sent without ``Content-Type: application/json`` (FastAPI then keeps the raw
+    bytes) says which header is missing; JSON that is not an object says that.
+    """
+    kind = item.get("type")
+    loc = tuple(item.get("loc", ()))
+    if kind == "json_invalid":
+        # The parser's reason, e.g. "Expecting ',' delimiter" or "Unterminated string starting
+        # at", then where: "... at character 31".
+        reason = str((item.get("ctx") or {}).get("error") or "").removesuffix(" at")
+        where = f" at character {loc[1]}" if len(loc) > 1 and isinstance(loc[1], int) else ""
+        return "request body is not valid JSON" + (f": {reason}{where}" if reason else where)
+    if loc != ("body",):
+        return None
+    if kind == "missing":
+        return "a JSON request body is required"
+    if kind in _NOT_AN_OBJECT:
+        return (
+            NOT_JSON
+            if isinstance(item.get("input"), bytes)
+            else "request body must be a JSON object"
+        )
+    return None
 
 
 def enveloped_route(envelope: Envelope) -> type[APIRoute]:

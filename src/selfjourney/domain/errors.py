@@ -59,8 +59,8 @@ class AuthError(SelfjourneyError):
 
 
 class MissingKey(AuthError):
-    def __init__(self) -> None:
-        super().__init__("API key is required")
+    def __init__(self, hint: str | None = None) -> None:
+        super().__init__("API key is required" + (f": {hint}" if hint else ""))
 
 
 class InvalidKey(AuthError):

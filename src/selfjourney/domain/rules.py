@@ -36,6 +36,13 @@ def check_parent(parent: Job, action: JobKind, index: GridIndex | None = None) -
     """
     if action in _GRID_WITH_INDEX and index is not None:
         _check_indexed_parent(parent, action, index)
+    elif action is JobKind.REROLL and parent.renders_as is JobKind.INPAINT:
+        raise InvalidParent(
+            f"a vary-region grid cannot be rerolled: its mask is not kept; job {parent.id} is "
+            "one, so vary the region of its upsample again",
+            parent.id,
+            action.value,
+        )
     elif action in _NEEDS_GRID and not parent.kind.makes_grid():
         raise InvalidParent(
             f"{action.value} needs a grid job (generate, variation, reroll, inpaint, outpaint "
@@ -76,6 +83,42 @@ def _check_ready(parent: Job, action: JobKind) -> None:
         raise ActionUnavailable(
             f"the images of parent job {parent.id} are no longer stored", parent.id, action.value
         )
+
+
+#: Every button a finished job may offer (``follow_ups``), whichever dialect presses it.
+FOLLOW_UPS = (
+    "upsample",
+    "variation",
+    "reroll",
+    "vary_subtle",
+    "vary_strong",
+    "inpaint",
+    "outpaint",
+    "pan",
+    "upscale_2x",
+    "upscale_4x",
+)
+
+
+def follow_ups(job: Job) -> tuple[str, ...]:
+    """The buttons this job can take now, by the rules ``check_parent`` and ``check_upscale``
+    apply: none until it is COMPLETED or once its images are purged.
+
+    A grid takes U1-U4, V1-V4 and a reroll (not a vary-region grid: its mask is gone); an
+    upsample takes vary region, zoom out, pan, the upscales whose result fits the size cap, and
+    Vary (Subtle/Strong), a variation of its image on its grid.
+    """
+    if job.status is not JobStatus.COMPLETED or job.expired or job.result is None:
+        return ()
+    if job.kind.makes_grid():
+        rerolls = () if job.renders_as is JobKind.INPAINT else ("reroll",)
+        return ("upsample", "variation", *rerolls)
+    if job.kind is not JobKind.UPSAMPLE:
+        return ()
+    side = max(job.result.width, job.result.height)
+    upscales = tuple(f"upscale_{f}x" for f in UPSCALE_FACTORS if side * f <= MAX_UPSCALE_SIDE)
+    varies = ("vary_subtle", "vary_strong") if job.parent_id and job.params.action.index else ()
+    return (*varies, "inpaint", "outpaint", "pan", *upscales)
 
 
 #: Actions that need a grid image named.

@@ -60,19 +60,30 @@ def is_public_address(ip: IPAddress) -> bool:
     return ip.is_global and not any(special)
 
 
+#: Added to each refusal at submission that the development setting would lift.
+DEVELOPMENT_HINT = (
+    " (for development, SELFJOURNEY_ALLOW_PRIVATE_URLS=1 allows http:// and private or "
+    "loopback addresses)"
+)
+
+
 def check_url(url: str, allow_private: bool, *, field: str) -> None:
     """Refuse, at submission time, a URL that is not http(s) or names a non-public host.
 
     Host names are only judged by spelling here; their addresses are checked at connect time.
+    A refusal that ``allow_private`` would lift names that setting.
     """
     parsed = _parse(url, field)
     if parsed.scheme not in ("http", "https"):
         raise UnsafeUrl(f"{field} must be an http:// or https:// URL", field=field)
     if parsed.scheme != "https" and not allow_private:
-        raise UnsafeUrl(f"{field} must use https://", field=field)
+        raise UnsafeUrl(f"{field} must use https://{DEVELOPMENT_HINT}", field=field)
     host = _host(parsed, field)
     if not allow_private:
-        _check_public_host(host, field)
+        try:
+            _check_public_host(host, field)
+        except UnsafeUrl as exc:
+            raise UnsafeUrl(exc.message + DEVELOPMENT_HINT, field=field) from None
 
 
 def ip_literal(host: str) -> IPAddress | None:

@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from selfjourney.dialects.routing import Envelope, enveloped_route
+from selfjourney.dialects.routing import Envelope, body_error, enveloped_route
 from selfjourney.domain import errors
 
 INVALID = (400, "INVALID_REQUEST")
@@ -96,8 +96,9 @@ def validation_response(exc: RequestValidationError) -> JSONResponse:
     """A 400 listing each bad field, e.g. ``{"msg": "Field required", "path": "prompt"}``."""
     items: list[dict[str, str]] = []
     for item in exc.errors():
-        path = _path(item.get("loc", ()))
-        entry = {"msg": _message(item, path)}
+        whole = body_error(item)
+        path = "" if whole else _path(item.get("loc", ()))
+        entry = {"msg": whole or _message(item)}
         if path:
             entry.update(path=path, location="body")
         items.append(entry)
@@ -111,14 +112,7 @@ def _path(loc: Sequence[Any]) -> str:
     return ".".join(parts)
 
 
-def _message(item: Any, path: str) -> str:
-    kind = item.get("type", "")
-    if kind == "json_invalid":
-        return "request body is not valid JSON"
-    if not path and kind == "missing":
-        return "a JSON request body is required"
-    if not path and kind in ("model_attributes_type", "dict_type"):
-        return "request body must be a JSON object"
+def _message(item: Any) -> str:
     return str(item.get("msg", "Invalid value")).removeprefix("Value error, ")
 
 

@@ -174,8 +174,17 @@ class RerollRequest(ParentRequest):
     prompt: Prompt | None = None
 
 
+#: The inpaint mask, as the core reads it (``imaging/masks.py``).
+MASK_FORMAT = (
+    "The region to repaint: an image (PNG, JPEG or WebP) exactly the size of the parent "
+    "upsample, base64-encoded, optionally as a data: URL (data:image/png;base64,...); at most "
+    "8 MB decoded. It is read as greyscale: white (>= 128) is repainted, black is kept, and "
+    "transparency is ignored, so paint the kept area black. It must mark some area."
+)
+
+
 class InpaintRequest(ParentRequest):
-    mask: Annotated[str, Field(min_length=1, max_length=12_000_000)]
+    mask: Annotated[str, Field(min_length=1, max_length=12_000_000, description=MASK_FORMAT)]
     prompt: Prompt
 
 

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from selfjourney.dialects.apiframe_v2.models import ACTION_TAGS
-from selfjourney.dialects.routing import Envelope, enveloped_route
+from selfjourney.dialects.routing import Envelope, body_error, enveloped_route
 from selfjourney.domain import errors
 
 #: Every domain error, to the HTTP status Apiframe v2 uses for it.
@@ -65,8 +65,9 @@ def validation_response(exc: RequestValidationError) -> JSONResponse:
     details: dict[str, list[str]] = {}
     for item in exc.errors():
         tagged = str(item.get("type", "")).startswith("union_tag_")
-        path = "action" if tagged else _path(item.get("loc", ()))
-        details.setdefault(path, []).append(_message(item))
+        whole = body_error(item)
+        path = "action" if tagged else "body" if whole else _path(item.get("loc", ()))
+        details.setdefault(path, []).append(whole or _message(item))
     return JSONResponse({"error": "Validation error", "details": details}, status_code=400)
 
 
@@ -81,10 +82,6 @@ def _path(loc: Sequence[Any]) -> str:
 
 def _message(item: Any) -> str:
     kind = item.get("type", "")
-    if kind == "json_invalid":
-        return "request body is not valid JSON"
-    if kind == "missing" and tuple(item.get("loc", ())) == ("body",):
-        return "a JSON request body is required"
     if kind == "union_tag_invalid":
         return "action must be one of upsample, variation, inpaint, outpaint, pan"
     if kind == "union_tag_not_found":

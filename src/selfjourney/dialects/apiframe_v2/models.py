@@ -131,9 +131,18 @@ class VariationRequest(_Action):
     index: GridIndex
 
 
+#: The inpaint mask, as the core reads it (``imaging/masks.py``).
+MASK_FORMAT = (
+    "The region to repaint: an image (PNG, JPEG or WebP) exactly the size of the parent "
+    "upsample, base64-encoded, optionally as a data: URL (data:image/png;base64,...); at most "
+    "8 MB decoded. It is read as greyscale: white (>= 128) is repainted, black is kept, and "
+    "transparency is ignored, so paint the kept area black. It must mark some area."
+)
+
+
 class InpaintRequest(_Action):
     action: Literal["inpaint"]
-    mask: Annotated[str, Field(min_length=1, max_length=12_000_000)]
+    mask: Annotated[str, Field(min_length=1, max_length=12_000_000, description=MASK_FORMAT)]
     prompt: Annotated[str, Field(max_length=2000)] | None = None
 
 
@@ -159,6 +168,32 @@ class JobAccepted(BaseModel):
     status: Literal["QUEUED", "PROCESSING", "COMPLETED", "FAILED"]
 
 
+class JobDetails(BaseModel):
+    """selfjourney's own facts about a job, beside the vendor's fields (its Job schema allows
+    more properties): what a client needs to draw a job's buttons and its family."""
+
+    #: imagine, upsample, variation, inpaint, outpaint, pan, reroll or upscale.
+    kind: str
+    #: The prompt the engine saw (flags removed).
+    prompt: str
+    #: The render flags: from the prompt (``--ar``, ``--chaos``...) or ``midjourneyParams``.
+    flags: dict[str, Any]
+    seed: int
+    #: The job this one followed, or null.
+    parentJobId: str | None
+    #: The button's arguments: ``index``, ``direction``, ``zoom_ratio``, ``factor``,
+    #: ``strength``... (empty for a new grid).
+    args: dict[str, Any]
+    #: Pixel size of each result image; null until it is done.
+    width: int | None
+    height: int | None
+    #: The follow-ups this job can take now, in any dialect: ``upsample``, ``variation``,
+    #: ``reroll``, ``inpaint``, ``outpaint``, ``pan``; and through Apiframe v1 routes
+    #: ``upscale_2x``, ``upscale_4x`` (/upscale-highres), ``vary_subtle``, ``vary_strong``
+    #: (/pro/midjourney/vary on the grid). Empty until COMPLETED, and once expired.
+    actions: list[str]
+
+
 class JobSummary(BaseModel):
     """A job in a list (no ``input``)."""
 
@@ -173,6 +208,8 @@ class JobSummary(BaseModel):
     createdAt: str
     completedAt: str | None
     expired: bool
+    #: Not in the vendor's contract: selfjourney's additions, in one place.
+    selfjourney: JobDetails
 
 
 class JobPublic(JobSummary):

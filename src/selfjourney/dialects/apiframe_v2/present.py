@@ -6,8 +6,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from selfjourney.dialects.apiframe_v2.models import JobPublic, JobSummary
+from selfjourney.dialects.apiframe_v2.models import JobDetails, JobPublic, JobSummary
 from selfjourney.domain.jobs import Job, Result
+from selfjourney.domain.rules import follow_ups
 from selfjourney.domain.status import JobStatus
 
 NAME = "apiframe_v2"
@@ -52,7 +53,24 @@ def _fields(job: Job, url: Callable[[str], str]) -> dict[str, Any]:
         "createdAt": timestamp(job.created_at),
         "completedAt": timestamp(job.completed_at),
         "expired": job.expired,
+        "selfjourney": details(job),
     }
+
+
+def details(job: Job) -> JobDetails:
+    """What the vendor's job leaves out: kind, prompt, flags, seed, family, buttons."""
+    result = job.result
+    return JobDetails(
+        kind=job.kind.value,
+        prompt=job.prompt,
+        flags=job.params.flags.to_json(),
+        seed=job.seed,
+        parentJobId=job.parent_id,
+        args=job.params.action.to_json(),
+        width=None if result is None else result.width,
+        height=None if result is None else result.height,
+        actions=list(follow_ups(job)),
+    )
 
 
 def job_summary(job: Job, url: Callable[[str], str]) -> JobSummary:

@@ -7,12 +7,15 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Header, Path, Query
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
 
+from selfjourney.dialects.apiframe_v2 import events
 from selfjourney.dialects.apiframe_v2 import models as m
 from selfjourney.dialects.apiframe_v2.errors import V2Route
 from selfjourney.dialects.apiframe_v2.present import job_public, job_summary
 from selfjourney.dialects.apiframe_v2.translate import idempotency, to_act, to_imagine
-from selfjourney.dialects.deps import ApiKeyAccount, ServiceDep, read
+from selfjourney.dialects.deps import ApiKeyAccount, ServiceDep, StreamsDep, read
 from selfjourney.domain.errors import InvalidInput
 
 router = APIRouter(prefix="/v2", route_class=V2Route)
@@ -79,6 +82,58 @@ async def get_job(
 ) -> m.JobPublic:
     job = await read(service, service.read, account, _uuid(id, "id"))
     return job_public(job, service.url)
+
+
+class EventStream(StreamingResponse):
+    """``text/event-stream``, so the OpenAPI document names the stream's media type."""
+
+    media_type = events.MEDIA_TYPE
+
+
+def _json(model: type[BaseModel], description: str) -> dict[str, Any]:
+    schema = model.model_json_schema()  # inline: FastAPI may rename the component
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+_EVENTS_DOC = """Server-Sent Events: one event on every change of the job's status or progress, its
+`data` the job as `GET /v2/jobs/{id}` renders it, named `progress` while the job runs and
+`completed` or `failed` for its end; then the stream closes. A job that has ended sends its
+final event at once. `: keep-alive` comment lines come every 15 s (by default) while nothing
+changes. Send the key in `X-API-Key` (a browser can, with `fetch()`; `EventSource` cannot send
+headers). A job rendered by another process streams too, read at least every second.
+
+```
+event: progress
+data: {"id":"…","status":"PROCESSING","progress":42,…}
+
+event: completed
+data: {"id":"…","status":"COMPLETED","progress":100,"result":{…},…}
+```"""
+
+
+@router.get(
+    "/jobs/{id}/events",
+    tags=["Jobs"],
+    summary="Follow a job: its changes as Server-Sent Events",
+    description=_EVENTS_DOC,
+    response_class=EventStream,
+    responses={
+        200: {"description": "`text/event-stream` of `progress`, then `completed` or `failed`"},
+        # Refusals come before the stream, as JSON: spelled out, since FastAPI would file a
+        # ``model`` under the route's own media type.
+        **{code: _json(doc["model"], doc["description"]) for code, doc in _ERRORS.items()},
+        404: _json(m.ErrorResponse, "Job not found"),
+    },
+)
+async def job_events(
+    id: Annotated[str, Path(json_schema_extra=_UUID)],
+    account: ApiKeyAccount,
+    service: ServiceDep,
+    streams: StreamsDep,
+) -> EventStream:
+    job = await read(service, service.read, account, _uuid(id, "id"))
+    stream = events.job_events(service, account, job, streams.keepalive, streams.closing)
+    return EventStream(stream, headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
 @router.get(

@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from selfjourney.dialects.routing import Envelope, enveloped_route
+from selfjourney.dialects.routing import NOT_JSON, Envelope, body_error, enveloped_route
 from selfjourney.domain import errors
 
 #: Every domain error, to the midapi body code used for it.
@@ -85,6 +85,8 @@ def validation_response(exc: RequestValidationError) -> JSONResponse:
     items = list(exc.errors())
     if any(item.get("type") == "json_invalid" for item in items):
         return envelope(400, "Bad Request: the request body is not valid JSON")
+    if any(body_error(item) == NOT_JSON for item in items):
+        return envelope(400, f"Bad Request: {NOT_JSON}")
     problems = "; ".join(f"{_path(item.get('loc', ()))}: {_reason(item)}" for item in items)
     return envelope(422, f"Validation Error: {problems}")
 
