@@ -30,6 +30,7 @@ from selfjourney.storage.local import LocalStorage
 from selfjourney.store import Store
 from selfjourney.store.database import Clock, utcnow
 from selfjourney.worker.side import WorkerSide, build_worker_side
+from selfjourney.worker.watchdog import Watchdog
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class Embedded:
     queue: LocalQueue
     service: Service
     workers: WorkerSide
+    watchdog: Watchdog
     #: Joins the two sides: the worker publishes job changes, waiters (event streams) watch.
     feed: LocalFeed
 
@@ -51,8 +53,10 @@ class Embedded:
             self.queue.enqueue(job_id)
         self.queue.start()
         self.workers.start()
+        self.watchdog.start()
 
     def stop(self) -> None:
+        self.watchdog.stop()
         self.queue.stop()
         self.workers.stop()
         self.store.close()
@@ -102,7 +106,15 @@ def build_embedded(
         run_inline=workers.worker.run_claimed,
         feed=feed,
     )
+    watchdog = Watchdog(
+        store=store,
+        enqueue=queue.enqueue,
+        fail=workers.worker.fail,
+        max_attempts=settings.max_attempts,
+        interval=settings.watchdog_interval,
+    )
     return Embedded(
+        watchdog=watchdog,
         settings=settings,
         store=store,
         storage=storage,

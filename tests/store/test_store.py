@@ -50,14 +50,14 @@ def test_only_one_worker_claims_a_job(store: Store):
     account, _ = store.accounts.create("k", credits=100)
     job, _ = store.jobs.create(queued_job(account.id))
     with ThreadPoolExecutor(8) as pool:
-        claims = list(pool.map(lambda _: store.jobs.claim(job.id), range(8)))
+        claims = list(pool.map(lambda _: store.jobs.claim(job.id, lease=30), range(8)))
     assert sum(claim is not None for claim in claims) == 1
 
 
 def test_complete_and_fail_happen_once(store: Store):
     account, _ = store.accounts.create("k", credits=100)
     job, _ = store.jobs.create(queued_job(account.id))
-    claimed = store.jobs.claim(job.id)
+    claimed = store.jobs.claim(job.id, lease=30)
     assert claimed is not None
     running = claimed[0]
     done = running.moved(JobStatus.COMPLETED, result=Result(["a"], None, 8, 8), progress=100)
@@ -72,11 +72,11 @@ def test_recover_requeues_interrupted_work(store: Store):
     account, _ = store.accounts.create("k", credits=100)
     first, _ = store.jobs.create(queued_job(account.id))
     second, _ = store.jobs.create(queued_job(account.id))
-    assert store.jobs.claim(first.id) is not None
+    assert store.jobs.claim(first.id, lease=30) is not None
     assert store.jobs.recover() == [first.id, second.id]
     job = store.jobs.get(first.id)
     assert job is not None and job.status is JobStatus.QUEUED and job.attempt == 1
-    claimed = store.jobs.claim(first.id)
+    claimed = store.jobs.claim(first.id, lease=30)
     assert claimed is not None and claimed[0].attempt == 2
 
 
@@ -84,7 +84,7 @@ def test_ledger_sums_to_the_balance(store: Store):
     account, _ = store.accounts.create("k", credits=100)
     for _ in range(3):
         job, _ = store.jobs.create(queued_job(account.id))
-        claimed = store.jobs.claim(job.id)
+        claimed = store.jobs.claim(job.id, lease=30)
         assert claimed is not None
         store.jobs.fail(claimed[0].moved(JobStatus.FAILED, error="x", refunded=True), [])
     store.jobs.create(queued_job(account.id, cost=4))

@@ -21,7 +21,7 @@ def test_a_render_that_hangs_is_failed_and_refunded(tmp_path: Path):
     headers = {"X-API-Key": raw}
     with WebhookReceiver() as receiver, TestClient(runtime.app()) as client:
         job_id = generate(client, headers, webhookUrl=receiver.url)
-        claimed = runtime.store.jobs.claim(job_id)  # a worker took it... and hung
+        claimed = runtime.store.jobs.claim(job_id, lease=30)  # a worker took it... and hung
         assert claimed is not None
         clock.advance(seconds=599)
         runtime.workers.janitor.sweep()

@@ -25,7 +25,7 @@ from selfjourney.storage.local import LocalStorage
 from selfjourney.store import Store
 from selfjourney.webhooks.events import Events
 from selfjourney.worker.render import Renderer
-from selfjourney.worker.worker import MAX_RETRIES, Worker
+from selfjourney.worker.worker import MAX_ATTEMPTS, Worker
 
 
 @dataclass
@@ -150,7 +150,7 @@ def test_a_retry_puts_the_job_back_until_the_attempts_run_out(
 ):
     engine.fail_with = Retry("device busy", defer=2.5)
     job, _ = service.imagine(account, Imagine("a cat"))
-    for attempt in range(1, MAX_RETRIES):
+    for attempt in range(1, MAX_ATTEMPTS):
         assert worker.run(job.id) == 2.5
         again = _job(store, job.id)
         assert again.status is JobStatus.QUEUED and again.attempt == attempt

@@ -9,6 +9,7 @@ from selfjourney.store.database import Clock, Database, utcnow
 from selfjourney.store.deliveries import Deliveries
 from selfjourney.store.held import Holds
 from selfjourney.store.jobs import Jobs
+from selfjourney.store.rounds import Rounds
 
 
 class Store:
@@ -24,6 +25,7 @@ class Store:
         self.db = db
         self.accounts = Accounts(db)
         self.jobs = Jobs(db)
+        self.rounds = Rounds(db)
         self.deliveries = Deliveries(db)
         self.holds = Holds(db)
 

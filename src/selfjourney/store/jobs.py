@@ -1,4 +1,5 @@
-"""Job rows: creation with its debit, claiming, progress, and finishing with refund."""
+"""Job rows: creation with its debit and idempotency, reads, pages and retention; the running
+side (claims, leases, progress, the end of a run) is ``runs``."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from typing import Any, cast
 
 from sqlalchemy import (
     Connection,
-    Row,
     Table,
     and_,
     bindparam,
@@ -31,86 +31,19 @@ from selfjourney.domain.errors import (
     InsufficientCredits,
     NotFound,
 )
-from selfjourney.domain.jobs import Job, Result, Webhook
+from selfjourney.domain.jobs import Job
 from selfjourney.domain.kinds import JobKind
 from selfjourney.domain.pages import Cursor, Page
-from selfjourney.domain.params import JobParams
 from selfjourney.domain.status import JobStatus
 from selfjourney.store.accounts import record_movement
 from selfjourney.store.database import Database
-from selfjourney.store.deliveries import NewDelivery, add_deliveries
 from selfjourney.store.held import held_table
 from selfjourney.store.models import AccountRow, IdempotencyRow, JobRow
+from selfjourney.store.rows import row_values, to_job
+from selfjourney.store.runs import Runs
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 _ACTIVE = (JobStatus.QUEUED.value, JobStatus.PROCESSING.value)
-
-
-def to_job(row: JobRow | Row[Any]) -> Job:
-    webhook = None
-    if row.webhook_url:
-        webhook = Webhook(
-            url=row.webhook_url,
-            events=frozenset(row.webhook_events or ()),
-            secret=row.webhook_secret,
-        )
-    return Job(
-        id=row.id,
-        account_id=row.account_id,
-        kind=JobKind(row.kind),
-        status=JobStatus(row.status),
-        prompt=row.prompt,
-        params=JobParams.from_json(row.params),
-        input=dict(row.input),
-        dialect=row.dialect,
-        seed=row.seed,
-        cost=row.cost,
-        created_at=row.created_at,
-        model=row.model,
-        parent_id=row.parent_id,
-        progress=row.progress,
-        refunded=row.refunded,
-        result=Result.from_json(row.result) if row.result else None,
-        error=row.error,
-        webhook=webhook,
-        webhook_status=row.webhook_status,
-        attempt=row.attempt,
-        started_at=row.started_at,
-        completed_at=row.completed_at,
-        expired=row.expired,
-    )
-
-
-def _row_values(job: Job, mask: bytes | None) -> dict[str, Any]:
-    return dict(
-        id=job.id,
-        account_id=job.account_id,
-        kind=job.kind.value,
-        status=job.status.value,
-        model=job.model,
-        dialect=job.dialect,
-        parent_id=job.parent_id,
-        prompt=job.prompt,
-        params=job.params.to_json(),
-        input=job.input,
-        seed=job.seed,
-        cost=job.cost,
-        refunded=False,
-        progress=job.progress,
-        webhook_url=job.webhook.url if job.webhook else None,
-        webhook_events=sorted(job.webhook.events) if job.webhook else None,
-        webhook_status=job.webhook_status,
-        webhook_secret=job.webhook.secret if job.webhook else None,
-        attempt=job.attempt,
-        priority=job.params.priority,
-        created_at=job.created_at,
-        expired=False,
-        mask=mask,
-        result=None,
-        error=None,
-        started_at=job.started_at,
-        completed_at=None,
-    )
 
 
 _jobs = cast(Table, JobRow.__table__)
@@ -127,41 +60,6 @@ def _key_params(account_id: str, idempotency: Idempotency) -> dict[str, str]:
     return {"account_id": account_id, "key": idempotency.key}
 
 
-_CLAIM = (
-    update(_jobs)
-    .where(_jobs.c.id == bindparam("job_id"), _jobs.c.status == JobStatus.QUEUED.value)
-    .values(
-        status=JobStatus.PROCESSING.value,
-        attempt=_jobs.c.attempt + 1,
-        started_at=bindparam("now"),
-        progress=0,
-    )
-    .returning(*_jobs.c)
-)
-_PROGRESS = (
-    update(_jobs)
-    .where(
-        _jobs.c.id == bindparam("job_id"),
-        _jobs.c.status == JobStatus.PROCESSING.value,
-        _jobs.c.progress < bindparam("progress"),
-    )
-    .values(progress=bindparam("progress"))
-)
-_FINAL_COLUMNS = (
-    "status",
-    "progress",
-    "result",
-    "error",
-    "refunded",
-    "completed_at",
-    "webhook_status",
-    "mask",
-)
-_COMPLETE = (
-    update(_jobs)
-    .where(_jobs.c.id == bindparam("job_id"), _jobs.c.status == JobStatus.PROCESSING.value)
-    .values({name: bindparam(f"new_{name}") for name in _FINAL_COLUMNS})
-)
 _CONSUME_HOLD = delete(held_table).where(held_table.c.id == bindparam("held_id"))
 _QUEUED = JobStatus.QUEUED.value
 _ME = (
@@ -183,14 +81,9 @@ _AHEAD = (
         ),
     )
 )
-_FAIL = (
-    update(_jobs)
-    .where(_jobs.c.id == bindparam("job_id"), _jobs.c.status.in_(_ACTIVE))
-    .values({name: bindparam(f"new_{name}") for name in _FINAL_COLUMNS})
-)
 
 
-class Jobs:
+class Jobs(Runs):
     def __init__(self, db: Database) -> None:
         self.db = db
 
@@ -239,7 +132,7 @@ class Jobs:
                     select(AccountRow.credits).where(AccountRow.id == job.account_id)
                 ).scalar_one_or_none()
                 raise InsufficientCredits(job.cost, int(available or 0))
-            connection.execute(_INSERT_JOB, _row_values(job, mask))
+            connection.execute(_INSERT_JOB, row_values(job, mask))
             if idempotency is not None:
                 connection.execute(_FORGET_KEY, _key_params(job.account_id, idempotency))
                 connection.execute(
@@ -344,85 +237,19 @@ class Jobs:
         single = (JobKind.UPSAMPLE.value, JobKind.UPSCALE.value)
         return sum(n * (1 if kind in single else 4) for kind, n in counts)
 
-    def claim(self, job_id: str) -> tuple[Job, bytes | None] | None:
-        """QUEUED -> PROCESSING for one worker; None when someone else has it or it ended."""
-        with self.db.transaction() as connection:
-            row = connection.execute(_CLAIM, {"job_id": job_id, "now": self.db.now()}).one_or_none()
-            if row is None:
-                return None
-            return to_job(row), row.mask
-
-    def set_progress(self, job_id: str, progress: int) -> None:
-        with self.db.transaction() as connection:
-            connection.execute(_PROGRESS, {"job_id": job_id, "progress": progress})
-
-    def complete(self, job: Job, deliveries: list[NewDelivery]) -> bool:
-        """Store a COMPLETED job (and its webhook events) if it was still PROCESSING."""
-        assert job.status is JobStatus.COMPLETED and job.result is not None
-        with self.db.transaction() as connection:
-            done = _count(connection, _COMPLETE, _final_values(job))
-            if done:
-                add_deliveries(connection, deliveries, self.db.now())
-            return bool(done)
-
-    def fail(self, job: Job, deliveries: list[NewDelivery]) -> bool:
-        """Store a FAILED job and refund its cost, once: only a job still running can fail."""
-        assert job.status is JobStatus.FAILED
-        with self.db.transaction() as connection:
-            done = _count(connection, _FAIL, _final_values(job))
-            if not done:
-                return False
-            if job.cost:
-                record_movement(
-                    connection, job.account_id, job.cost, "refund", job.id, self.db.now()
-                )
-            add_deliveries(connection, deliveries, self.db.now())
-            return True
-
-    def requeue(self, job_id: str) -> None:
-        """PROCESSING -> QUEUED, for a Retry or a worker that stops mid-render."""
-        with self.db.write() as session:
-            _count(
-                session,
-                update(JobRow)
-                .where(JobRow.id == job_id, JobRow.status == JobStatus.PROCESSING.value)
-                .values(status=JobStatus.QUEUED.value, progress=0),
-            )
-
-    def recover(self) -> list[str]:
-        """After a restart: put interrupted jobs back in the queue; return every queued id."""
-        with self.db.write() as session:
-            _count(
-                session,
-                update(JobRow)
-                .where(JobRow.status == JobStatus.PROCESSING.value)
-                .values(status=JobStatus.QUEUED.value, progress=0),
-            )
-            ids = session.scalars(
-                select(JobRow.id)
-                .where(JobRow.status == JobStatus.QUEUED.value)
-                .order_by(JobRow.priority.desc(), JobRow.created_at)
-            ).all()
-        return list(ids)
-
-    def stuck(self, started_before: datetime) -> list[Job]:
-        """Jobs PROCESSING since before ``started_before``: a hung render."""
-        with self.db.read() as session:
-            rows = session.scalars(
-                select(JobRow).where(
-                    JobRow.status == JobStatus.PROCESSING.value,
-                    JobRow.started_at < started_before,
-                )
-            ).all()
-            return [to_job(row) for row in rows]
-
     def expiring(self, completed_before: datetime, limit: int = 500) -> list[Job]:
         """Finished jobs older than the retention window whose images are still kept."""
         with self.db.read() as session:
             rows = session.scalars(
                 select(JobRow)
                 .where(
-                    JobRow.status.in_((JobStatus.COMPLETED.value, JobStatus.FAILED.value)),
+                    JobRow.status.in_(
+                        (
+                            JobStatus.COMPLETED.value,
+                            JobStatus.FAILED.value,
+                            JobStatus.CANCELLED.value,
+                        )
+                    ),
                     JobRow.expired.is_(False),
                     JobRow.completed_at < completed_before,
                 )
@@ -446,17 +273,3 @@ def _count(
     """Run an UPDATE/DELETE and say how many rows it touched."""
     result = session.execute(statement, params)
     return int(cast(CursorResult[Any], result).rowcount)
-
-
-def _final_values(job: Job) -> dict[str, Any]:
-    return {
-        "job_id": job.id,
-        "new_status": job.status.value,
-        "new_progress": job.progress,
-        "new_result": job.result.to_json() if job.result else None,
-        "new_error": job.error,
-        "new_refunded": job.refunded,
-        "new_completed_at": job.completed_at,
-        "new_webhook_status": job.webhook_status,
-        "new_mask": None,
-    }

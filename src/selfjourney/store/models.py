@@ -74,7 +74,10 @@ class LedgerRow(Base):
 
 class JobRow(Base):
     __tablename__ = "jobs"
-    __table_args__ = (Index("ix_jobs_account_created", "account_id", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_jobs_account_created", "account_id", "created_at", "id"),
+        Index("ix_jobs_status_lease", "status", "lease_until"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
@@ -103,6 +106,8 @@ class JobRow(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     expired: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: While PROCESSING: the worker holds the job until then, renewing it as it renders.
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: Inpaint mask (PNG, mode L). Dropped when the job ends; never echoed back.
     mask: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
 
@@ -164,3 +169,17 @@ class DeliveryRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class RoundRow(Base):
+    """A periodic chore (the watchdog, retention): who ran it last and until when it is theirs.
+
+    A process runs a round only after moving ``until`` forward in one conditional UPDATE, so
+    of several processes sweeping at once one does the work.
+    """
+
+    __tablename__ = "rounds"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(128))
+    until: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -2,7 +2,8 @@
 retention, forget old keys.
 
 "No job stays stuck": a render that outlives ``job_timeout`` is failed with a refund; if
-its thread ever finishes, the store refuses to complete a job that already ended.
+its thread ever finishes, the store refuses to complete a job that already ended. Any process
+may run it: its loop runs a round only when it wins it in the store (``store.rounds``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from selfjourney.domain.jobs import Job
 from selfjourney.domain.renditions import renditions_folder
 from selfjourney.storage.base import Storage
 from selfjourney.store import Store
+from selfjourney.worker.watchdog import process_name
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +64,8 @@ class Janitor:
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):
             try:
-                self.sweep()
+                if self.store.rounds.take("janitor", process_name(), self.interval * 0.8):
+                    self.sweep()
             except Exception:  # upkeep must never take the server down
                 log.exception("janitor sweep failed")
 

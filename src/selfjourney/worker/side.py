@@ -135,7 +135,14 @@ def build_worker_side(
         progress_interval=settings.webhook_progress_interval,
         notify=dispatcher.notify,
     )
-    worker = Worker(store=store, renderer=renderer, events=events, feed=feed)
+    worker = Worker(
+        store=store,
+        renderer=renderer,
+        events=events,
+        feed=feed,
+        lease=settings.lease_seconds,
+        max_attempts=settings.max_attempts,
+    )
     janitor = Janitor(
         store=store,
         storage=storage,
