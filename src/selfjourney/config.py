@@ -83,6 +83,13 @@ class Settings(BaseSettings):
     starter_credits: int = Field(1000, ge=0)
     #: Seconds a render may take before the watchdog fails it (with a refund).
     job_timeout: float = Field(1800.0, gt=0)
+    #: Seconds a worker holds a job it renders before it must renew the hold (it renews every
+    #: third of it); a worker that dies loses its jobs to the watchdog after at most this.
+    lease_seconds: float = Field(30.0, ge=3, le=3600)
+    #: Seconds between two watchdog rounds (jobs whose lease ran out go back to the queue).
+    watchdog_interval: float = Field(10.0, gt=0, le=3600)
+    #: Runs a job may have (its worker died, or its engine asked for a retry) before it fails.
+    max_attempts: int = Field(3, ge=1, le=20)
     #: Seconds between janitor sweeps (hung renders, retention, old idempotency keys).
     janitor_interval: float = Field(60.0, gt=0)
     #: Days before a job's images are purged and it shows ``expired: true``; 0 keeps forever.
@@ -119,6 +126,36 @@ class Settings(BaseSettings):
     #: OpenAI Images dialect: the longest a request waits for its job, in seconds; past it
     #: the answer is a 504 (the job goes on and can be read through /v2/jobs/{id}).
     openai_timeout: float = Field(300.0, gt=0, le=3600)
+
+    # --- The fleet (docs/deploy.md): none of these is needed on the embedded defaults. ---
+
+    #: local: in-process worker threads (``serve`` renders). celery: ``serve`` runs the API
+    #: only and ``selfjourney worker`` processes render, fed through ``broker_url``.
+    queue: Literal["local", "celery"] = "local"
+    #: The Celery broker: ``redis://host:6379/0`` or ``amqp://user:pass@host:5672//``.
+    broker_url: str | None = None
+    #: Seconds Redis waits before handing an unacknowledged task to another worker; longer
+    #: than the longest render (the lease, not this, brings back a dead worker's job).
+    broker_visibility_timeout: float = Field(7200.0, ge=60)
+    #: Redis for state shared by API processes: live progress (pub/sub) and rate limits.
+    #: Default: the broker's URL when it is a Redis one, else none (progress polls the row).
+    redis_url: str | None = None
+    #: Where pictures live: local disk under ``data_dir`` or an S3-compatible bucket.
+    storage: Literal["local", "s3"] = "local"
+    s3_bucket: str | None = None
+    #: Any S3-compatible service (MinIO, R2, moto); default AWS.
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    #: Images are served from this public base (e.g. a CDN over the bucket); without it,
+    #: image URLs are presigned and expire after ``s3_presign_seconds``.
+    s3_public_url: str | None = None
+    s3_presign_seconds: int = Field(7 * 24 * 3600, ge=60, le=7 * 24 * 3600)
+    #: Requests per minute per API key, across all API processes; 0 is no limit.
+    rate_limit_per_minute: int = Field(0, ge=0)
+    #: Jobs of one key that may render at once; more wait QUEUED. 0 is no cap.
+    max_concurrent_jobs_per_key: int = Field(0, ge=0)
+    #: text: human lines; json: one JSON object per line with request and job ids.
+    log_format: Literal["text", "json"] = "text"
 
     log_level: str = "info"
 

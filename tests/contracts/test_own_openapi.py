@@ -68,7 +68,7 @@ def _operations(document: dict[str, Any]) -> set[str]:
 
 
 #: Operations we add to the vendor's /v2 surface: the job's event stream (Server-Sent Events).
-OUR_V2_OPERATIONS = {"GET /v2/jobs/{id}/events"}
+OUR_V2_OPERATIONS = {"GET /v2/jobs/{id}/events", "POST /v2/jobs/{id}/cancel"}
 
 
 def test_we_publish_the_vendor_operations():

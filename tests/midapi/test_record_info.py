@@ -58,7 +58,7 @@ def test_success_flag_goes_from_0_to_1(client, auth, runtime):
     assert queued["successFlag"] == 0
     assert queued["resultInfoJson"] is None and queued["completeTime"] is None
     assert queued["errorCode"] is None and queued["errorMessage"] is None
-    claimed = runtime.store.jobs.claim(task_id)
+    claimed = runtime.store.jobs.claim(task_id, lease=30)
     assert claimed is not None
     assert record(client, auth, task_id)["successFlag"] == 0  # PROCESSING
     runtime.workers.worker.run_claimed(*claimed)

@@ -167,7 +167,7 @@ def test_waiting_ahead_counts_the_queued_jobs_that_run_first(service, timed_stor
     later, _ = service.imagine(account, Imagine("later fast", priority=1))
     turbo, _ = service.imagine(account, Imagine("turbo", priority=2))
     assert [service.waiting_ahead(job) for job in (turbo, fast, later, low)] == [0, 1, 2, 3]
-    claimed = timed_store.jobs.claim(fast.id)
+    claimed = timed_store.jobs.claim(fast.id, lease=30)
     assert claimed is not None
     assert service.waiting_ahead(fast) == 0 and service.waiting_ahead(later) == 1
 

@@ -81,7 +81,7 @@ def _finished_grid(store: Store, storage: LocalStorage, account: Account, servic
 
 def _finish(store: Store, storage: LocalStorage, job: Job, images: int) -> Job:
     """Do a worker's part: claim the job, store 64x36 images, complete it."""
-    claimed = store.jobs.claim(job.id)
+    claimed = store.jobs.claim(job.id, lease=30)
     assert claimed is not None
     keys = [f"images/{job.id}-{n}.png" for n in range(1, images + 1)]
     for key in keys:

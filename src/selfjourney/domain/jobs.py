@@ -80,6 +80,8 @@ class Job:
     webhook: Webhook | None = None
     webhook_status: str | None = None
     attempt: int = 0
+    #: While PROCESSING: until when the worker rendering it holds it (it renews the lease).
+    lease_until: datetime | None = None
     started_at: datetime | None = None
     completed_at: datetime | None = None
     expired: bool = False

@@ -56,6 +56,8 @@ from selfjourney.service.reads import Reads
 from selfjourney.storage.base import Storage
 from selfjourney.store import Store
 
+#: The ``error`` of a cancelled job (dialects with no word for it show it as their failure).
+CANCELLED = "Job cancelled by its owner"
 #: Runs a job the caller has just inserted already claimed (an upsample: a copy, not a render).
 RunInline = Callable[[Job, bytes | None], object]
 
@@ -234,6 +236,23 @@ class Service(Reads):
             check_upscale(width, height, command.args.factor, command.args.mode)
         self._check_images(parent, command)
         return parent
+
+    def cancel(self, account: Account, job_id: str) -> Job:
+        """Stop one of the account's jobs, refunded once: a queued one never starts, a running
+        one stops at its worker's next step. A finished job is ActionUnavailable (409)."""
+        job = self.read(account, job_id)
+        if not job.status.is_terminal():
+            cancelled = self._store.jobs.cancel(job.id, CANCELLED)
+            if cancelled is not None:
+                if self._feed is not None:
+                    self._feed.publish(job.id)
+                return cancelled
+            job = self.read(account, job_id)  # it ended meanwhile
+        raise ActionUnavailable(
+            f"job {job.id} is {job.status.value}: only a queued or running job can be cancelled",
+            job.id,
+            "cancel",
+        )
 
     def upscale_image(
         self, account: Account, command: UpscaleImage, idempotency: Idempotency | None = None

@@ -22,6 +22,7 @@ STATUSES: dict[JobStatus, TaskStatus] = {
     JobStatus.PROCESSING: "processing",
     JobStatus.COMPLETED: "completed",
     JobStatus.FAILED: "failed",
+    JobStatus.CANCELLED: "failed",  # v1 has no cancel: a cancelled task reads as failed
 }
 
 
@@ -58,7 +59,7 @@ def percentage(job: Job) -> str:
     """A whole number as a string; 0 for a failed job (its cost was refunded)."""
     if job.status is JobStatus.COMPLETED:
         return "100"
-    if job.status is JobStatus.FAILED:
+    if job.status.is_failure():
         return "0"
     return str(max(0, min(100, int(job.progress))))
 
@@ -75,7 +76,7 @@ def _images(job: Job, url: Callable[[str], str]) -> dict[str, Any]:
 
 
 def _failure(job: Job) -> dict[str, Any]:
-    if job.status is not JobStatus.FAILED:
+    if not job.status.is_failure():
         return {}
     text = job.error or "Task failed"
     return {"message": text, "error": text}

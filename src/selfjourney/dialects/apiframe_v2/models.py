@@ -163,9 +163,12 @@ ActionRequest = Annotated[
 ACTION_TAGS = frozenset({"upsample", "variation", "inpaint", "outpaint", "pan"})
 
 
+AcceptedStatus = Literal["QUEUED", "PROCESSING", "COMPLETED", "FAILED"]
+
+
 class JobAccepted(BaseModel):
     jobId: str
-    status: Literal["QUEUED", "PROCESSING", "COMPLETED", "FAILED"]
+    status: AcceptedStatus
 
 
 class JobDetails(BaseModel):

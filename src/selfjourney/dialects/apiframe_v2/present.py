@@ -6,7 +6,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from selfjourney.dialects.apiframe_v2.models import JobDetails, JobPublic, JobSummary
+from selfjourney.dialects.apiframe_v2.models import (
+    AcceptedStatus,
+    JobAccepted,
+    JobDetails,
+    JobPublic,
+    JobSummary,
+)
 from selfjourney.domain.jobs import Job, Result
 from selfjourney.domain.rules import follow_ups
 from selfjourney.domain.status import JobStatus
@@ -35,7 +41,7 @@ def result_json(result: Result | None, url: Callable[[str], str]) -> dict[str, A
 def _progress(job: Job) -> int:
     if job.status is JobStatus.COMPLETED:
         return 100
-    if job.status is JobStatus.FAILED:
+    if job.status.is_failure():
         return 0
     return job.progress
 
@@ -100,3 +106,19 @@ def webhook_payload(job: Job, event: str, url: Callable[[str], str]) -> dict[str
         completedAt=timestamp(job.completed_at),
     )
     return body
+
+
+#: The contract's statuses of a 202 have no CANCELLED (an idempotent replay of a cancelled
+#: job): it is shown as FAILED there; the job's own read says CANCELLED.
+_ACCEPTED: dict[JobStatus, AcceptedStatus] = {
+    JobStatus.QUEUED: "QUEUED",
+    JobStatus.PROCESSING: "PROCESSING",
+    JobStatus.COMPLETED: "COMPLETED",
+    JobStatus.FAILED: "FAILED",
+    JobStatus.CANCELLED: "FAILED",
+}
+
+
+def accepted(job: Job) -> JobAccepted:
+    """The 202 answer to a submission."""
+    return JobAccepted(jobId=job.id, status=_ACCEPTED[job.status])

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from selfjourney.dialects.apiframe_v2 import events
 from selfjourney.dialects.apiframe_v2 import models as m
 from selfjourney.dialects.apiframe_v2.errors import V2Route
-from selfjourney.dialects.apiframe_v2.present import job_public, job_summary
+from selfjourney.dialects.apiframe_v2.present import accepted, job_public, job_summary
 from selfjourney.dialects.apiframe_v2.translate import idempotency, to_act, to_imagine
 from selfjourney.dialects.deps import ApiKeyAccount, ServiceDep, StreamsDep, read
 from selfjourney.domain.errors import InvalidInput
@@ -50,7 +50,7 @@ async def generate(
 ) -> m.JobAccepted:
     command, key = to_imagine(body), idempotency(idempotency_key, "generate", body)
     job, _ = await run_in_threadpool(service.imagine, account, command, key)
-    return m.JobAccepted(jobId=job.id, status=job.status.value)
+    return accepted(job)
 
 
 @router.post(
@@ -68,7 +68,7 @@ async def action(
 ) -> m.JobAccepted:
     command, key = to_act(body), idempotency(idempotency_key, "action", body)
     job, _ = await run_in_threadpool(service.act, account, command, key)
-    return m.JobAccepted(jobId=job.id, status=job.status.value)
+    return accepted(job)
 
 
 @router.get(
@@ -134,6 +134,23 @@ async def job_events(
     job = await read(service, service.read, account, _uuid(id, "id"))
     stream = events.job_events(service, account, job, streams.keepalive, streams.closing)
     return EventStream(stream, headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+@router.post(
+    "/jobs/{id}/cancel",
+    tags=["Jobs"],
+    summary="Cancel a queued or running job (refunded; a finished job answers 409)",
+    responses={
+        **_ERRORS,
+        404: {"model": m.ErrorResponse, "description": "Job not found"},
+        409: {"model": m.ErrorResponse, "description": "The job has already ended"},
+    },
+)
+async def cancel_job(
+    id: Annotated[str, Path(json_schema_extra=_UUID)], account: ApiKeyAccount, service: ServiceDep
+) -> m.JobPublic:
+    job = await run_in_threadpool(service.cancel, account, _uuid(id, "id"))
+    return job_public(job, service.url)
 
 
 @router.get(

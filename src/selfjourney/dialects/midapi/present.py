@@ -68,7 +68,7 @@ def success_flag(job: Job) -> Literal[0, 1, 3]:
     """
     if job.status is JobStatus.COMPLETED:
         return 1
-    if job.status is JobStatus.FAILED:
+    if job.status.is_failure():
         return 3
     return 0
 
@@ -93,7 +93,7 @@ def _result_info(job: Job, url: Callable[[str], str]) -> MidapiResultInfo | None
 
 
 def _error_message(job: Job) -> str | None:
-    if job.status is JobStatus.FAILED:
+    if job.status.is_failure():
         return job.error or FAILED_MSG
     return EXPIRED_MSG if job.expired else None
 
@@ -107,7 +107,7 @@ def record_info(job: Job, url: Callable[[str], str]) -> MidapiRecordInfo:
         resultInfoJson=_result_info(job, url),
         successFlag=success_flag(job),
         createTime=timestamp(job.created_at) or "",
-        errorCode=GENERATION_FAILED if job.status is JobStatus.FAILED else None,
+        errorCode=GENERATION_FAILED if job.status.is_failure() else None,
         errorMessage=_error_message(job),
     )
 

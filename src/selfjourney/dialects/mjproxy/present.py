@@ -225,7 +225,7 @@ def task_json(job: Job, url: Callable[[str], str]) -> dict[str, Any]:
         "imageUrls": image_urls,
         "videoUrl": None,
         "videoUrls": None,
-        "failReason": (job.error or FAILED) if job.status is JobStatus.FAILED else None,
+        "failReason": (job.error or FAILED) if job.status.is_failure() else None,
         "buttons": [
             {"customId": s.custom_id, "emoji": s.emoji, "label": s.label, "type": 2, "style": 2}
             for s in b.shown(job)

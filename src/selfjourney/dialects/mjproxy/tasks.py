@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from selfjourney.dialects.deps import MjSecretAccount, ServiceDep, read
@@ -112,7 +113,6 @@ REFUSED = {
     "/submit/upload-discord-images": ("upload-discord-images", "there is no Discord here"),
     "/insight-face/swap": ("face swap", "it needs a face model"),
 }
-CANCEL = "cancel is not available on this self-hosted server: the core cannot cancel a task yet"
 
 
 def _refusal(feature: str, reason: str) -> Any:
@@ -125,9 +125,11 @@ def _refusal(feature: str, reason: str) -> Any:
     return refuse
 
 
-async def cancel(id: str, _account: MjSecretAccount) -> m.SubmitResult:
-    """Refused, after authentication: there is no cancel in the core (yet)."""
-    raise Unsupported(f"task {id}: {CANCEL}", "cancel")
+async def cancel(id: str, account: MjSecretAccount, service: ServiceDep) -> m.SubmitResult:
+    """Cancel a task that has not ended (refunded); the task then reads FAILURE, its
+    ``failReason`` saying it was cancelled. An ended one is a code 4, like any refusal."""
+    job = await run_in_threadpool(service.cancel, account, id)
+    return m.SubmitResult(code=SUCCESS, description="Success", result=job.id)
 
 
 def add_routes(api: APIRouter) -> None:
@@ -178,7 +180,7 @@ def add_routes(api: APIRouter) -> None:
         cancel,
         methods=["POST"],
         response_model=m.SubmitResult,
-        summary="Not available here: cancel (code 4, nothing charged)",
+        summary="Cancel a task that has not ended (refunded; an ended one is code 4)",
         responses=_LIST,
     )
     for path, (feature, reason) in REFUSED.items():

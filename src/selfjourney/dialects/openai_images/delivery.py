@@ -64,7 +64,7 @@ async def deliver(
         )
     response.headers["X-Job-Id"] = job.id
     done = await service.wait(account, job.id, timeout=timeout)
-    if done.status is JobStatus.FAILED:
+    if done.status.is_failure():
         raise generation_failed(done)
     if done.status is not JobStatus.COMPLETED:
         raise generation_timeout(done, timeout)
@@ -105,9 +105,7 @@ async def events(
             yield KEEP_ALIVE
     if job.status is not JobStatus.COMPLETED:
         failure = (
-            generation_failed(job)
-            if job.status is JobStatus.FAILED
-            else generation_timeout(job, timeout)
+            generation_failed(job) if job.status.is_failure() else generation_timeout(job, timeout)
         )
         yield error_event(failure.message, failure.code, job.id)
         return
