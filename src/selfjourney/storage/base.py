@@ -31,3 +31,7 @@ class Storage(Protocol):
     def url(self, key: str) -> str:
         """Where a client downloads ``key``."""
         ...
+
+    def check(self) -> None:
+        """Raise unless the storage can be written now (the readiness probe)."""
+        ...

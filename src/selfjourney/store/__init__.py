@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import text
+
 from selfjourney.store.accounts import Accounts
 from selfjourney.store.database import Clock, Database, utcnow
 from selfjourney.store.deliveries import Deliveries
 from selfjourney.store.held import Holds
 from selfjourney.store.jobs import Jobs
 from selfjourney.store.rounds import Rounds
+from selfjourney.store.tallies import Tallies
 
 
 class Store:
@@ -28,6 +31,7 @@ class Store:
         self.rounds = Rounds(db)
         self.deliveries = Deliveries(db)
         self.holds = Holds(db)
+        self.tallies = Tallies(db)
 
     @classmethod
     def connect(cls, url: str, clock: Clock = utcnow) -> Store:
@@ -36,6 +40,11 @@ class Store:
     def now(self) -> datetime:
         """The store's clock (a test passes a fake one to ``connect``)."""
         return self.db.now()
+
+    def ping(self) -> None:
+        """Raise unless the database answers a trivial query (the readiness probe)."""
+        with self.db.connection() as connection:
+            connection.execute(text("SELECT 1"))
 
     def close(self) -> None:
         self.db.close()

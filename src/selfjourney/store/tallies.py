@@ -1,0 +1,73 @@
+"""Fleet-wide counts read at scrape time: one grouped query per metric family.
+
+Every API process answers the same numbers, since they come from the shared database rather
+than from the process that happened to do the work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, func, or_, select
+
+from selfjourney.store.database import Database
+from selfjourney.store.models import DeliveryRow, JobRow, LedgerRow
+
+
+@dataclass(frozen=True)
+class JobCount:
+    status: str
+    kind: str
+    model: str
+    count: int
+
+
+_JOBS = select(JobRow.status, JobRow.kind, JobRow.model, func.count()).group_by(
+    JobRow.status, JobRow.kind, JobRow.model
+)
+#: On the status index: touches only the queued rows.
+_QUEUED = select(func.count()).select_from(JobRow).where(JobRow.status == "QUEUED")
+_LEDGER = select(LedgerRow.reason, func.coalesce(func.sum(LedgerRow.delta), 0)).group_by(
+    LedgerRow.reason
+)
+#: A pending delivery that has had a failed attempt is retrying; one that has not is pending.
+_RETRYING = and_(
+    DeliveryRow.status == "pending",
+    or_(DeliveryRow.last_status_code.is_not(None), DeliveryRow.last_error.is_not(None)),
+)
+_DELIVERIES = select(
+    DeliveryRow.status, DeliveryRow.event, _RETRYING.label("retrying"), func.count()
+).group_by(DeliveryRow.status, DeliveryRow.event, _RETRYING)
+
+
+class Tallies:
+    """The counts behind the fleet metrics (``observe.metrics.FleetCollector``)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def jobs(self) -> list[JobCount]:
+        """Jobs by status, kind and model."""
+        with self.db.connection() as connection:
+            rows = connection.execute(_JOBS).all()
+        return [JobCount(status, kind, model, count) for status, kind, model, count in rows]
+
+    def queued(self) -> int:
+        """Jobs waiting for a worker (by model: ``jobs()``, status QUEUED)."""
+        with self.db.connection() as connection:
+            return int(connection.execute(_QUEUED).scalar_one())
+
+    def ledger(self) -> dict[str, int]:
+        """The net credits moved by each ledger reason (``charge`` < 0, ``refund`` > 0...)."""
+        with self.db.connection() as connection:
+            return {reason: int(total) for reason, total in connection.execute(_LEDGER).all()}
+
+    def deliveries(self) -> dict[tuple[str, str], int]:
+        """Webhook deliveries by (outcome, event); outcome is delivered, failed, retrying or
+        pending (no attempt has failed yet)."""
+        counts: dict[tuple[str, str], int] = {}
+        with self.db.connection() as connection:
+            for status, event, retrying, count in connection.execute(_DELIVERIES).all():
+                outcome = "retrying" if retrying else status
+                counts[outcome, event] = counts.get((outcome, event), 0) + count
+        return counts
