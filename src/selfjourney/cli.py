@@ -7,7 +7,6 @@ server, so they start fast and work against a remote server.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -164,10 +163,9 @@ def _serve(settings: Settings, _args: argparse.Namespace) -> int:
     from selfjourney.api.serving import serve
     from selfjourney.config import Misconfigured
     from selfjourney.embedded import build_embedded
+    from selfjourney.observe.logs import configure_logging
 
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings)
     embedded = build_embedded(settings)
     workers = embedded.workers
     try:

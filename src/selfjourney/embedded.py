@@ -23,6 +23,7 @@ from selfjourney.dialects.registry import DIALECTS, webhook_styles
 from selfjourney.engines.base import Engine
 from selfjourney.engines.upscale import Upscaler
 from selfjourney.feed.local import LocalFeed
+from selfjourney.observe.metrics import FleetCollector
 from selfjourney.queue.local import LocalQueue
 from selfjourney.service import Service
 from selfjourney.storage.base import Storage
@@ -69,6 +70,8 @@ class Embedded:
             images_dir=self.settings.data_dir / "images",
             lifecycle=self,
             events_keepalive=self.settings.events_keepalive,
+            probes={"database": self.store.ping, "storage": self.storage.check},
+            metrics=FleetCollector(self.store),
         )
 
 

@@ -1,11 +1,13 @@
 """``create_app``: the FastAPI app of every dialect over one service, and what every route shares
-(request ids, the 500 envelope, an OpenAPI document without FastAPI's generic 422)."""
+(request ids, the 500 envelope, an OpenAPI document without FastAPI's generic 422, the probes
+and metrics of ``ops``)."""
 
 from __future__ import annotations
 
 import logging
+import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
@@ -15,18 +17,26 @@ from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from prometheus_client.registry import Collector
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from selfjourney import __version__
 from selfjourney.api.cors import ScopedCORS
+from selfjourney.api.ops import add_ops
 from selfjourney.api.pages import add_pages
 from selfjourney.dialects.base import Dialect
 from selfjourney.dialects.deps import EventStreams
 from selfjourney.dialects.registry import DIALECTS
+from selfjourney.observe.health import Probe, Probes
+from selfjourney.observe.logs import request_id
+from selfjourney.observe.metrics import Exposition
 from selfjourney.service import Service
 
 log = logging.getLogger(__name__)
+
+#: A caller's ``X-Request-ID`` is kept when it is 1-128 of these characters, else replaced.
+REQUEST_ID = re.compile(rb"[A-Za-z0-9._~:/+=@-]{1,128}")
 
 
 class Lifecycle(Protocol):
@@ -45,14 +55,20 @@ def create_app(
     images_dir: Path | None = None,
     lifecycle: Lifecycle | None = None,
     events_keepalive: float = 15.0,
+    probes: Mapping[str, Probe] | None = None,
+    probe_timeout: float = 2.0,
+    metrics: Collector | None = None,
 ) -> FastAPI:
     """The ASGI app: every dialect's routes over one service.
 
     The playground is at ``/`` and the API docs at ``/docs`` and ``/redoc`` (``pages``).
     ``images_dir`` (local storage) is served at ``/cdn/images``; ``lifecycle`` starts and stops
     with the app's lifespan; ``events_keepalive`` is the seconds between keep-alive comments of
-    an idle event stream.
+    an idle event stream. ``/readyz`` runs ``probes`` (each raises when its dependency is
+    down) with ``probe_timeout``; ``/metrics`` adds the fleet-wide ``metrics`` to this
+    process's own.
     """
+    checks = Probes(probes or {}, timeout=probe_timeout)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -89,6 +105,7 @@ def create_app(
         images_dir.mkdir(parents=True, exist_ok=True)
         app.mount("/cdn/images", StaticFiles(directory=images_dir), name="cdn")
     add_pages(app)
+    add_ops(app, probes=checks, exposition=Exposition(*([metrics] if metrics else [])))
     cors_prefixes = tuple(prefix for dialect in dialects for prefix in dialect.cors_prefixes)
     if cors_prefixes:
         app.add_middleware(ScopedCORS, prefixes=cors_prefixes)
@@ -104,7 +121,8 @@ def close_streams(app: FastAPI) -> None:
 
 
 class RequestIdMiddleware:
-    """Puts an ``X-Request-Id`` on every response (the caller's, when it sent a sane one)."""
+    """Puts an ``X-Request-Id`` on every response (the caller's, when it sent a sane one), and
+    keeps it in ``observe.logs.request_id`` so every log line of the request carries it."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -113,24 +131,27 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _incoming_id(scope) or uuid.uuid4().hex
+        this_id = _incoming_id(scope) or uuid.uuid4().hex
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
-                headers.append((b"x-request-id", request_id.encode()))
+                headers.append((b"x-request-id", this_id.encode()))
                 message["headers"] = headers
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        token = request_id.set(this_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            request_id.reset(token)
 
 
 def _incoming_id(scope: Scope) -> str | None:
     headers: list[tuple[bytes, bytes]] = scope.get("headers", [])
     for name, value in headers:
-        if name == b"x-request-id" and 0 < len(value) <= 128 and value.isascii():
-            text = value.decode()
-            return text if text.isprintable() else None
+        if name == b"x-request-id":
+            return value.decode() if REQUEST_ID.fullmatch(value) else None
     return None
 
 

@@ -27,5 +27,7 @@ class Server(uvicorn.Server):
 
 
 def serve(app: FastAPI, *, host: str, port: int, log_level: str) -> None:
-    """Serve ``app`` until SIGINT or SIGTERM."""
-    Server(uvicorn.Config(app, host=host, port=port, log_level=log_level), app).run()
+    """Serve ``app`` until SIGINT or SIGTERM; uvicorn's own lines go to the root logger, in
+    the format ``observe.logs.configure_logging`` set."""
+    config = uvicorn.Config(app, host=host, port=port, log_level=log_level, log_config=None)
+    Server(config, app).run()

@@ -20,6 +20,8 @@ from selfjourney.domain.jobs import Job, Result
 from selfjourney.domain.status import JobStatus
 from selfjourney.engines.base import Retry
 from selfjourney.feed.base import Feed
+from selfjourney.observe.logs import job_context
+from selfjourney.observe.metrics import rendering
 from selfjourney.outbound.fetch import FetchError
 from selfjourney.store import Store
 from selfjourney.webhooks.events import Events
@@ -76,9 +78,10 @@ class Worker:
 
     def run_claimed(self, job: Job, mask: bytes | None = None) -> float | None:
         """Render a job this caller already holds in PROCESSING (a claim or an inline insert)."""
-        with _Lease(self.store, job, self.lease) as lease:
+        with job_context(job.id), _Lease(self.store, job, self.lease) as lease:
             try:
-                result = self.renderer.produce(job, mask, self._progress(job, lease))
+                with rendering(job.kind, job.model):
+                    result = self.renderer.produce(job, mask, self._progress(job, lease))
             except RunLost:
                 log.info("job %s is no longer this worker's (cancelled or taken over)", job.id)
                 self._changed(job)
@@ -114,6 +117,7 @@ class Worker:
         done = replace(done, webhook_status="pending" if self.events.wants(done) else None)
         deliveries = self.events.terminal(done)
         if self.store.jobs.complete(done, deliveries):
+            log.info("job %s (%s) completed", job.id, job.kind.value)
             self._changed(job)
             if deliveries:
                 self.events.notify()
