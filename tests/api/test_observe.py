@@ -27,8 +27,10 @@ from tests.conftest import make_settings
 from tests.flows import act, drain, generate
 from tests.receiver import WebhookReceiver
 
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
-def _samples(client: TestClient) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+
+def _samples(client: TestClient) -> Samples:
     """Every sample of ``GET /metrics``, by name and labels."""
     response = client.get("/metrics")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
@@ -39,7 +41,7 @@ def _samples(client: TestClient) -> dict[tuple[str, frozenset[tuple[str, str]]],
     }
 
 
-def _value(samples, name: str, **labels: str) -> float:
+def _value(samples: Samples, name: str, **labels: str) -> float:
     return samples.get((name, frozenset(labels.items())), 0.0)
 
 
@@ -91,7 +93,11 @@ def test_readyz_names_the_database_when_it_does_not_answer(runtime, tmp_path):
 
 def test_a_hung_probe_is_reported_after_its_timeout(runtime):
     release = threading.Event()
-    app = create_app(service=runtime.service, probes={"broker": release.wait}, probe_timeout=0.1)
+
+    def hang() -> None:
+        release.wait()
+
+    app = create_app(service=runtime.service, probes={"broker": hang}, probe_timeout=0.1)
     client = TestClient(app)
     try:
         first = client.get("/readyz")
