@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 
 from selfjourney.store.database import Database
 from selfjourney.store.models import DeliveryRow, JobRow, LedgerRow
@@ -30,14 +30,13 @@ _QUEUED = select(func.count()).select_from(JobRow).where(JobRow.status == "QUEUE
 _LEDGER = select(LedgerRow.reason, func.coalesce(func.sum(LedgerRow.delta), 0)).group_by(
     LedgerRow.reason
 )
-#: A pending delivery that has had a failed attempt is retrying; one that has not is pending.
-_RETRYING = and_(
-    DeliveryRow.status == "pending",
-    or_(DeliveryRow.last_status_code.is_not(None), DeliveryRow.last_error.is_not(None)),
-)
+#: Grouped on plain columns and IS NULL tests only: PostgreSQL refuses a GROUP BY expression
+#: holding bound parameters (each copy gets its own placeholder, so they differ).
+_UNANSWERED = DeliveryRow.last_status_code.is_(None)
+_UNREPORTED = DeliveryRow.last_error.is_(None)
 _DELIVERIES = select(
-    DeliveryRow.status, DeliveryRow.event, _RETRYING.label("retrying"), func.count()
-).group_by(DeliveryRow.status, DeliveryRow.event, _RETRYING)
+    DeliveryRow.status, DeliveryRow.event, _UNANSWERED, _UNREPORTED, func.count()
+).group_by(DeliveryRow.status, DeliveryRow.event, _UNANSWERED, _UNREPORTED)
 
 
 class Tallies:
@@ -63,11 +62,12 @@ class Tallies:
             return {reason: int(total) for reason, total in connection.execute(_LEDGER).all()}
 
     def deliveries(self) -> dict[tuple[str, str], int]:
-        """Webhook deliveries by (outcome, event); outcome is delivered, failed, retrying or
-        pending (no attempt has failed yet)."""
+        """Webhook deliveries by (outcome, event); outcome is delivered, failed, retrying (a
+        pending delivery with a failed attempt) or pending (none has failed yet)."""
         counts: dict[tuple[str, str], int] = {}
         with self.db.connection() as connection:
-            for status, event, retrying, count in connection.execute(_DELIVERIES).all():
-                outcome = "retrying" if retrying else status
+            for status, event, unanswered, unreported, count in connection.execute(_DELIVERIES):
+                failed_once = not (unanswered and unreported)
+                outcome = "retrying" if status == "pending" and failed_once else status
                 counts[outcome, event] = counts.get((outcome, event), 0) + count
         return counts
