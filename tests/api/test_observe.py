@@ -150,8 +150,9 @@ def test_metrics_count_jobs_credits_renders_requests_and_webhooks(client, header
     assert spent > 0 and _value(after, "selfjourney_credits_spent") == spent
     assert _value(after, "selfjourney_credits_granted") == 1000
 
-    assert _value(after, "selfjourney_webhook_deliveries", outcome="delivered", event="completed")
-    assert _value(after, "selfjourney_webhook_deliveries", outcome="failed", event="completed")
+    hooks = "selfjourney_webhook_deliveries"
+    assert _value(after, hooks, outcome="delivered", event="completed") == 1
+    assert _value(after, hooks, outcome="failed", event="completed") == 1
 
     job_reads = {"method": "GET", "route": "/v2/jobs/{id}", "status": "200"}
     total = "selfjourney_http_requests_total"
