@@ -112,6 +112,7 @@ def build_embedded(
         fail=workers.worker.fail,
         max_attempts=settings.max_attempts,
         interval=settings.watchdog_interval,
+        resend_after=settings.resend_queued_after,
     )
     return Embedded(
         watchdog=watchdog,
