@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from selfjourney.config import Misconfigured
+from selfjourney.embedded import build_embedded
 from selfjourney.storage.local import LocalStorage
 from selfjourney.storage.s3 import S3Storage
 from selfjourney.storage.select import build_storage
@@ -49,6 +50,15 @@ def test_s3_without_boto3_says_what_to_install(tmp_path: Path, monkeypatch: pyte
     monkeypatch.setitem(sys.modules, "selfjourney.storage.s3", None)  # as if boto3 were absent
     with pytest.raises(Misconfigured, match=r"install selfjourney\[s3\]"):
         build_storage(make_settings(tmp_path, storage="s3", s3_bucket="pictures"))
+
+
+def test_the_embedded_process_builds_its_storage_from_the_settings(tmp_path: Path):
+    """``serve`` prints a Misconfigured and exits 1 (tests/test_cli.py shows it for engines)."""
+    with pytest.raises(Misconfigured, match="SELFJOURNEY_S3_BUCKET"):
+        build_embedded(make_settings(tmp_path, storage="s3"))
+    runtime = build_embedded(make_settings(tmp_path))
+    runtime.store.close()
+    assert isinstance(runtime.storage, LocalStorage)
 
 
 def test_local_check_writes_into_the_folder(tmp_path: Path):
