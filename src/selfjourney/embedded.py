@@ -26,7 +26,7 @@ from selfjourney.feed.local import LocalFeed
 from selfjourney.queue.local import LocalQueue
 from selfjourney.service import Service
 from selfjourney.storage.base import Storage
-from selfjourney.storage.local import LocalStorage
+from selfjourney.storage.select import build_storage
 from selfjourney.store import Store
 from selfjourney.store.database import Clock, utcnow
 from selfjourney.worker.side import WorkerSide, build_worker_side
@@ -84,7 +84,7 @@ def build_embedded(
     """Both sides over one store and one storage, joined by an in-process queue."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = Store.connect(settings.db_url, clock)
-    storage = storage or LocalStorage(settings.data_dir, settings.base_url)
+    storage = storage or build_storage(settings)
     feed = LocalFeed()
     workers = build_worker_side(
         settings,
