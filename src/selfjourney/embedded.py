@@ -26,7 +26,7 @@ from selfjourney.feed.local import LocalFeed
 from selfjourney.queue.local import LocalQueue
 from selfjourney.service import Service
 from selfjourney.storage.base import Storage
-from selfjourney.storage.select import build_storage
+from selfjourney.storage.select import build_storage, local_images
 from selfjourney.store import Store
 from selfjourney.store.database import Clock, utcnow
 from selfjourney.worker.side import WorkerSide, build_worker_side
@@ -66,7 +66,7 @@ class Embedded:
         return create_app(
             service=self.service,
             dialects=DIALECTS,
-            images_dir=self.settings.data_dir / "images",
+            images_dir=local_images(self.settings),
             lifecycle=self,
             events_keepalive=self.settings.events_keepalive,
         )

@@ -26,7 +26,7 @@ from selfjourney.queue.celery import DEFAULT_MODEL, CeleryQueue, celery_app, reg
 from selfjourney.queue.celery import run_worker as consume
 from selfjourney.service import Service
 from selfjourney.storage.base import Storage
-from selfjourney.storage.local import LocalStorage
+from selfjourney.storage.select import build_storage, local_images
 from selfjourney.store import Store
 from selfjourney.worker.side import WorkerSide, build_worker_side
 from selfjourney.worker.watchdog import Watchdog
@@ -39,11 +39,6 @@ def _broker(settings: Settings) -> CeleryQueue:
         )
     app = celery_app(settings.broker_url, visibility_timeout=settings.broker_visibility_timeout)
     return CeleryQueue(app)
-
-
-def _storage(settings: Settings) -> Storage:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return LocalStorage(settings.data_dir, settings.base_url)
 
 
 @dataclass(frozen=True)
@@ -66,7 +61,7 @@ class ApiProcess:
         return create_app(
             service=self.service,
             dialects=DIALECTS,
-            images_dir=self.settings.data_dir / "images",
+            images_dir=local_images(self.settings),
             lifecycle=self,
             events_keepalive=self.settings.events_keepalive,
         )
@@ -75,7 +70,7 @@ class ApiProcess:
 def build_api_process(settings: Settings) -> ApiProcess:
     """The API side alone: no engine, no worker; jobs go to the broker."""
     store = Store.connect(settings.db_url, upgrade=False)
-    storage = _storage(settings)
+    storage = build_storage(settings)
     queue = _broker(settings)
     service = build_service(
         settings,
@@ -120,7 +115,7 @@ def build_worker_process(
     """A worker serving ``models`` (all configured ones when empty) with ``concurrency``
     render slots; the engine is made here and loaded by ``run``."""
     store = Store.connect(settings.db_url, upgrade=False)
-    storage = _storage(settings)
+    storage = build_storage(settings)
     queue = _broker(settings)
     workers = build_worker_side(
         settings,

@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests.conftest import POSTGRES_ADMIN_URL
+from tests.s3 import s3_bucket, s3_endpoint  # noqa: F401
 
 REDIS_BROKER = "redis://127.0.0.1:6379/13"
 RABBITMQ_BROKER = "amqp://guest:guest@127.0.0.1:5672//"

@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, text
 from tests.fleet.harness import Fleet
 from tests.live import LiveServer, wait_job
 from tests.receiver import WebhookReceiver
+from tests.s3 import CREDENTIALS, Bucket
 
 GRID = {"model": "midjourney", "prompt": "a fox in the snow --ar 1:1"}
 
@@ -47,10 +48,18 @@ def _until(check: Callable[[], Any], timeout: float, what: str, fleet: Fleet) ->
     raise AssertionError(f"{what} within {timeout}s\n{fleet.logs()}")
 
 
+def _in_bucket(bucket: Bucket) -> dict[str, str]:
+    """A fleet's settings for pictures in ``bucket`` (moto), credentials from the environment."""
+    settings = {
+        f"SELFJOURNEY_{name.upper()}": str(value) for name, value in bucket.settings().items()
+    }
+    return {**settings, **CREDENTIALS}
+
+
 def test_every_dialect_through_two_api_processes_and_two_workers(
-    tmp_path: Path, fleet_database: str, redis_broker: str
+    tmp_path: Path, fleet_database: str, redis_broker: str, s3_bucket: Bucket
 ) -> None:
-    with Fleet(tmp_path, fleet_database, redis_broker) as fleet:
+    with Fleet(tmp_path, fleet_database, redis_broker, env=_in_bucket(s3_bucket)) as fleet:
         key = fleet.create_key(credits=1000)
         first, second = fleet.api(), fleet.api()
         fleet.worker()
@@ -126,6 +135,10 @@ def test_every_dialect_through_two_api_processes_and_two_workers(
         ] * 2
         one.close()
         two.close()
+        # Every picture came from the bucket (presigned URLs); none from a data dir.
+        assert all(url.startswith(s3_bucket.endpoint) for url in job["result"]["images"])
+        assert len(s3_bucket.keys()) >= 4 * 5 + 1
+        assert not (fleet.data_dir / "images").exists()
 
 
 def test_a_killed_worker_job_completes_once_on_the_other(

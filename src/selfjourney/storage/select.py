@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from selfjourney.config import Misconfigured, Settings
 from selfjourney.storage.base import Storage
 from selfjourney.storage.local import LocalStorage
@@ -24,3 +26,8 @@ def build_storage(settings: Settings) -> Storage:
         public_url=settings.s3_public_url,
         presign_seconds=settings.s3_presign_seconds,
     )
+
+
+def local_images(settings: Settings) -> Path | None:
+    """The directory an API process serves at ``/cdn/images``: none when pictures are in S3."""
+    return settings.data_dir / "images" if settings.storage == "local" else None
