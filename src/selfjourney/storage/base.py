@@ -33,5 +33,5 @@ class Storage(Protocol):
         ...
 
     def check(self) -> None:
-        """Raise unless the storage can be written now (the readiness probe)."""
+        """Raise when the storage cannot be used (readiness probes call it)."""
         ...

@@ -77,10 +77,7 @@ class LocalStorage:
         return f"{self.public_url}/cdn/{key}"
 
     def check(self) -> None:
-        """The folder exists and takes a file: write and remove one (``os.access`` would
-        say yes to root on a read-only mount)."""
-        if not self.root.is_dir():
-            raise OSError(f"storage folder {self.root} is missing")
-        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".check-")
-        os.close(fd)
-        os.unlink(tmp)
+        """The folder is there and takes a file: a real write, as a read-only mount or a full
+        disk fails it where permission bits would not."""
+        with tempfile.TemporaryFile(dir=self.root, prefix=".check-"):
+            pass
