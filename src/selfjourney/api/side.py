@@ -6,6 +6,7 @@ from selfjourney.config import Settings
 from selfjourney.feed.base import Feed
 from selfjourney.queue.base import Queue
 from selfjourney.service import Service
+from selfjourney.service.ratelimit import RateLimit
 from selfjourney.service.service import RunInline
 from selfjourney.storage.base import Storage
 from selfjourney.store import Store
@@ -36,4 +37,12 @@ def build_service(
         auth_cache_seconds=0.0 if store.db.reads_are_local else 1.0,
         feed=feed,
         max_wait=settings.openai_timeout,
+        rate_limit=_rate_limit(settings),
     )
+
+
+def _rate_limit(settings: Settings) -> RateLimit | None:
+    """Counted in Redis when the fleet shares one, else in this process alone."""
+    if settings.rate_limit_per_minute == 0:
+        return None
+    return RateLimit(settings.rate_limit_per_minute, redis_url=settings.shared_redis_url)
