@@ -30,7 +30,10 @@ def build_service(
         queue=queue,
         costs=settings.costs,
         allow_private_urls=settings.allow_private_urls,
-        max_concurrent_jobs=max_concurrent_jobs,
+        # A key never renders more jobs at once than its cap, however many workers there are.
+        max_concurrent_jobs=min(max_concurrent_jobs, settings.max_concurrent_jobs_per_key)
+        if settings.max_concurrent_jobs_per_key
+        else max_concurrent_jobs,
         run_inline=run_inline if settings.inline_upsample else None,
         # Remembering keys saves a thread hop per request when the database is remote; with
         # local SQLite reads the look-up is cheaper than the hop and revocation stays instant.
