@@ -16,16 +16,31 @@ from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
+from PIL import Image
 
+from selfjourney.domain.commands import Imagine
 from selfjourney.embedded import build_embedded
+from selfjourney.engines.base import Picture, ProgressFn, Spec
+from selfjourney.engines.procedural import ProceduralEngine
 from selfjourney.feed.redis import RedisFeed
 from tests.conftest import make_settings
-from tests.fakes import SlowEngine
+from tests.live import free_port
 from tests.server import ThreadedServer
 from tests.sse import frames
 
 #: Worst case from the worker's commit to the event on the other app's stream, on a busy box.
 PROMPT = 0.6
+
+
+class SteppingEngine(ProceduralEngine):
+    """Five progress steps 0.15 s apart, then flat pictures: the steps, without a render's cost."""
+
+    def generate(self, spec: Spec, count: int, progress: ProgressFn) -> list[Picture]:
+        gate = threading.Event()
+        for step in range(1, 6):
+            progress(step / 6)
+            gate.wait(0.15)  # pretend-GPU time between progress reports
+        return [Picture(Image.new("RGB", (spec.width, spec.height), "gray")) for _ in range(count)]
 
 
 class Stream(threading.Thread):
@@ -57,26 +72,24 @@ def test_a_job_rendered_by_one_app_streams_live_from_another(
     shared = {"database_url": postgres_url, "redis_url": redis_url}
     api = build_embedded(make_settings(tmp_path / "api", workers=0, **shared))
     renderer = build_embedded(
-        make_settings(tmp_path / "renderer", workers=0, **shared), engine=SlowEngine()
+        make_settings(tmp_path / "renderer", workers=0, **shared), engine=SteppingEngine()
     )
     assert isinstance(api.feed, RedisFeed) and isinstance(renderer.feed, RedisFeed)
-    _, key = api.store.accounts.create("fleet", credits=100)
-    with ThreadedServer(api.app()) as server, TestClient(renderer.app()) as submit:
-        # queued on the renderer's own queue; it renders once the other app's stream is open
-        response = submit.post(
-            "/v2/images/generate",
-            json={"model": "midjourney", "prompt": "dunes"},
-            headers={"X-API-Key": key},
-        )
-        assert response.status_code == 202, response.text
-        job_id = response.json()["jobId"]
-        stream = Stream(f"{server.url}/v2/jobs/{job_id}/events", key)
-        stream.start()
-        assert stream.opened.wait(10) and stream.error is None, stream.error
-        assert renderer.queue.drain() == 1  # renders here, as a worker process would
-        stream.join(10)
-        assert not stream.is_alive() and stream.error is None, stream.error
-        final = submit.get(f"/v2/jobs/{job_id}", headers={"X-API-Key": key}).json()
+    account, key = api.store.accounts.create("fleet", credits=100)
+    headers = {"X-API-Key": key}
+    try:
+        with ThreadedServer(api.app()) as server:
+            # accepted by the renderer (on its own queue); it renders once the stream is open
+            job, _ = renderer.service.imagine(account, Imagine("dunes"))
+            stream = Stream(f"{server.url}/v2/jobs/{job.id}/events", key)
+            stream.start()
+            assert stream.opened.wait(10) and stream.error is None, stream.error
+            assert renderer.queue.drain() == 1  # renders here, as a worker process would
+            stream.join(10)
+            assert not stream.is_alive() and stream.error is None, stream.error
+            final = httpx.get(f"{server.url}/v2/jobs/{job.id}", headers=headers).json()
+    finally:
+        renderer.stop()
 
     statuses = [job["status"] for _, _, job in stream.events]
     assert statuses[0] == "QUEUED" and statuses[-1] == "COMPLETED", statuses
@@ -86,3 +99,20 @@ def test_a_job_rendered_by_one_app_streams_live_from_another(
     assert name == "completed" and last == final
     completed = datetime.fromisoformat(final["completedAt"].replace("Z", "+00:00")).timestamp()
     assert arrived - completed < PROMPT, arrived - completed
+
+
+def test_a_job_renders_and_streams_while_redis_is_down(tmp_path: Path):
+    down = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    settings = make_settings(tmp_path / "data", redis_url=down)
+    runtime = build_embedded(settings, engine=SteppingEngine())
+    _, key = runtime.store.accounts.create("fleet", credits=100)
+    headers = {"X-API-Key": key}
+    with TestClient(runtime.app()) as client:
+        response = client.post(
+            "/v2/images/generate", json={"model": "midjourney", "prompt": "dunes"}, headers=headers
+        )
+        job_id = response.json()["jobId"]
+        assert runtime.queue.drain() == 1  # every publish of the render went nowhere
+        with client.stream("GET", f"/v2/jobs/{job_id}/events", headers=headers) as stream:
+            events = [frame.event for frame in frames(stream.iter_lines())]
+    assert events == ["completed"]

@@ -42,7 +42,7 @@ def test_a_publish_in_one_process_wakes_the_watch_in_another(feeds, redis_url):
     async def main() -> tuple[list[bool], float]:
         with api.watch("job") as watch, api.watch("other") as other:
             await _subscribed(watch, api, redis_url)
-            assert await other.wait(0)  # woken by the subscription too: cleared now
+            assert await other.wait(1)  # woken by the subscription too: cleared now
             started = time.monotonic()
             worker.publish("job")
             woke = [await watch.wait(5), await other.wait(0.1)]
@@ -105,7 +105,7 @@ def test_a_publish_while_redis_is_down_neither_raises_nor_blocks(own_redis: Redi
     with caplog.at_level(logging.WARNING, logger="selfjourney.feed.redis"):
         woke, took = asyncio.run(main())
         feed.close()
-    assert woke and took < 0.1, took
+    assert woke and took < 0.5, took  # a blocked publish would wait on a 2 s socket timeout
     # one warning per thread (sender, listener) for the whole outage, not one per attempt
     assert 1 <= len([r for r in caplog.records if r.levelno == logging.WARNING]) <= 2
 
