@@ -44,6 +44,7 @@ def _run_server_command(args: argparse.Namespace) -> int:
 
     from selfjourney.config import Misconfigured, Settings
     from selfjourney.domain.errors import SelfjourneyError
+    from selfjourney.store.migrate import SchemaNotCurrent
 
     try:
         settings = Settings(**_overrides(args))
@@ -54,7 +55,7 @@ def _run_server_command(args: argparse.Namespace) -> int:
         return 2
     try:
         result: int = args.run(settings, args)
-    except (SelfjourneyError, Misconfigured) as exc:
+    except (SelfjourneyError, Misconfigured, SchemaNotCurrent) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return result
@@ -80,6 +81,30 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--device", choices=("auto", "cuda", "mps", "cpu"), help="diffusers")
     serve.add_argument("--upscaler", choices=("realesrgan", "lanczos"), help="upscale action")
     serve.set_defaults(run=_serve)
+
+    worker = commands.add_parser(
+        "worker", help="run a render worker of the fleet (SELFJOURNEY_QUEUE=celery)"
+    )
+    _common(worker)
+    worker.add_argument(
+        "--concurrency", type=int, default=1, help="renders at once (default 1: one per GPU)"
+    )
+    worker.add_argument(
+        "--models", help="NAME,... : take only these models' jobs (default: the default model)"
+    )
+    worker.add_argument("--engine", choices=("procedural", "diffusers"), help="what renders")
+    worker.add_argument("--model", help="diffusers: a hub id or a local pipeline directory")
+    worker.add_argument("--device", choices=("auto", "cuda", "mps", "cpu"), help="diffusers")
+    worker.add_argument("--upscaler", choices=("realesrgan", "lanczos"), help="upscale action")
+    worker.set_defaults(run=_worker)
+
+    db = commands.add_parser("db", help="the database schema")
+    db_commands = db.add_subparsers(title="db commands", required=True)
+    upgrade = db_commands.add_parser(
+        "upgrade", help="apply the migrations and exit (fleet processes never migrate)"
+    )
+    _common(upgrade)
+    upgrade.set_defaults(run=_db_upgrade)
 
     keys = commands.add_parser("keys", help="create, list and revoke API keys")
     key_commands = keys.add_subparsers(title="keys commands", required=True)
@@ -136,10 +161,11 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _store(settings: Settings) -> Store:
+    """The store; on the embedded defaults it is upgraded here, in a fleet by ``db upgrade``."""
     from selfjourney.store import Store
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return Store.connect(settings.db_url)
+    return Store.connect(settings.db_url, upgrade=settings.queue == "local")
 
 
 def _account(store: Store, key_or_id: str) -> Account:
@@ -160,14 +186,20 @@ def _account(store: Store, key_or_id: str) -> Account:
         raise
 
 
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
+    )
+
+
 def _serve(settings: Settings, _args: argparse.Namespace) -> int:
     from selfjourney.api.serving import serve
     from selfjourney.config import Misconfigured
     from selfjourney.embedded import build_embedded
 
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
-    )
+    _configure_logging(settings)
+    if settings.queue == "celery":
+        return _serve_api_only(settings)
     embedded = build_embedded(settings)
     workers = embedded.workers
     try:
@@ -179,6 +211,60 @@ def _serve(settings: Settings, _args: argparse.Namespace) -> int:
     print("\n".join(banner(settings, engine)), flush=True)
     serve(embedded.app(), host=settings.host, port=settings.port, log_level=settings.log_level)
     return 0
+
+
+def _serve_api_only(settings: Settings) -> int:
+    from selfjourney.api.serving import serve
+    from selfjourney.fleet import build_api_process
+
+    api = build_api_process(settings)
+    print(f"selfjourney API {settings.base_url}  (jobs go to {_redacted(settings)})", flush=True)
+    serve(api.app(), host=settings.host, port=settings.port, log_level=settings.log_level)
+    return 0
+
+
+def _worker(settings: Settings, args: argparse.Namespace) -> int:
+    from selfjourney.config import Misconfigured
+    from selfjourney.fleet import build_worker_process
+
+    if settings.queue != "celery":
+        raise Misconfigured(
+            "selfjourney worker is the fleet's worker: set SELFJOURNEY_QUEUE=celery and "
+            "SELFJOURNEY_BROKER_URL (on the embedded defaults `selfjourney serve` renders)"
+        )
+    if args.concurrency < 1:
+        raise Misconfigured("--concurrency must be 1 or more")
+    _configure_logging(settings)
+    models = [name.strip() for name in (args.models or "").split(",") if name.strip()]
+    process = build_worker_process(settings, models=models, concurrency=args.concurrency)
+    print(
+        f"selfjourney worker: {process.workers.engine.describe()}, "
+        f"{args.concurrency} render slot(s), queues of {', '.join(process.models)}, "
+        f"broker {_redacted(settings)}",
+        flush=True,
+    )
+    process.run()
+    return 0
+
+
+def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
+    from selfjourney.store import Store
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    Store.connect(settings.db_url, upgrade=True).close()
+    print("database schema is current")
+    return 0
+
+
+def _redacted(settings: Settings) -> str:
+    """The broker's URL without its password, for a banner."""
+    from sqlalchemy.engine import make_url
+
+    url = settings.broker_url or ""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy parses: show only its scheme
+        return url.split("://", 1)[0] + "://…"
 
 
 #: Said at start when the engine is the procedural one: what it draws, and the one command

@@ -88,6 +88,10 @@ class Settings(BaseSettings):
     lease_seconds: float = Field(30.0, ge=3, le=3600)
     #: Seconds between two watchdog rounds (jobs whose lease ran out go back to the queue).
     watchdog_interval: float = Field(10.0, gt=0, le=3600)
+    #: Seconds a job may wait QUEUED before the watchdog sends it to the queue again, in case
+    #: its message was lost (a process died between accepting and queueing it); duplicates
+    #: are harmless, only one claim wins.
+    resend_queued_after: float = Field(300.0, ge=10)
     #: Runs a job may have (its worker died, or its engine asked for a retry) before it fails.
     max_attempts: int = Field(3, ge=1, le=20)
     #: Seconds between janitor sweeps (hung renders, retention, old idempotency keys).

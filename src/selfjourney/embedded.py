@@ -28,7 +28,7 @@ from selfjourney.feed.select import build_feed
 from selfjourney.queue.local import LocalQueue
 from selfjourney.service import Service
 from selfjourney.storage.base import Storage
-from selfjourney.storage.local import LocalStorage
+from selfjourney.storage.select import build_storage, local_images
 from selfjourney.store import Store
 from selfjourney.store.database import Clock, utcnow
 from selfjourney.worker.side import WorkerSide, build_worker_side
@@ -73,7 +73,7 @@ class Embedded:
         return create_app(
             service=self.service,
             dialects=DIALECTS,
-            images_dir=self.settings.data_dir / "images",
+            images_dir=local_images(self.settings),
             lifecycle=self,
             events_keepalive=self.settings.events_keepalive,
         )
@@ -91,7 +91,7 @@ def build_embedded(
     """Both sides over one store and one storage, joined by an in-process queue."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = Store.connect(settings.db_url, clock)
-    storage = storage or LocalStorage(settings.data_dir, settings.base_url)
+    storage = storage or build_storage(settings)
     feed = build_feed(settings)
     workers = build_worker_side(
         settings,
@@ -119,6 +119,7 @@ def build_embedded(
         fail=workers.worker.fail,
         max_attempts=settings.max_attempts,
         interval=settings.watchdog_interval,
+        resend_after=settings.resend_queued_after,
     )
     return Embedded(
         watchdog=watchdog,

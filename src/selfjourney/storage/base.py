@@ -31,3 +31,7 @@ class Storage(Protocol):
     def url(self, key: str) -> str:
         """Where a client downloads ``key``."""
         ...
+
+    def check(self) -> None:
+        """Raise when the storage cannot be used (readiness probes call it)."""
+        ...

@@ -75,3 +75,9 @@ class LocalStorage:
 
     def url(self, key: str) -> str:
         return f"{self.public_url}/cdn/{key}"
+
+    def check(self) -> None:
+        """The folder is there and takes a file: a real write, as a read-only mount or a full
+        disk fails it where permission bits would not."""
+        with tempfile.TemporaryFile(dir=self.root, prefix=".check-"):
+            pass

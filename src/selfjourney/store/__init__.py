@@ -30,8 +30,9 @@ class Store:
         self.holds = Holds(db)
 
     @classmethod
-    def connect(cls, url: str, clock: Clock = utcnow) -> Store:
-        return cls(Database.connect(url, clock))
+    def connect(cls, url: str, clock: Clock = utcnow, *, upgrade: bool = True) -> Store:
+        """The store at ``url``; see ``Database.connect`` for ``upgrade``."""
+        return cls(Database.connect(url, clock, upgrade=upgrade))
 
     def now(self) -> datetime:
         """The store's clock (a test passes a fake one to ``connect``)."""

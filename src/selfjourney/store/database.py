@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session
 
-from selfjourney.store.migrate import migrate
+from selfjourney.store.migrate import SchemaNotCurrent, migrate, pending
 
 Clock = Callable[[], datetime]
 
@@ -43,10 +43,15 @@ class Database:
         self.reads_are_local = engine.dialect.name == "sqlite"
 
     @classmethod
-    def connect(cls, url: str, clock: Clock = utcnow) -> Database:
-        """Open the database at ``url`` and bring its schema up to date."""
+    def connect(cls, url: str, clock: Clock = utcnow, *, upgrade: bool = True) -> Database:
+        """Open the database at ``url`` and bring its schema up to date; with ``upgrade`` off
+        (fleet processes) refuse a schema that is not current instead."""
         engine = make_engine(url)
-        migrate(engine)
+        if upgrade:
+            migrate(engine)
+        elif (missing := pending(engine)) is not None:
+            engine.dispose()
+            raise SchemaNotCurrent(f"{missing}: run `selfjourney db upgrade` first")
         return cls(engine, clock)
 
     @contextmanager

@@ -107,6 +107,7 @@ class JobRow(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     expired: Mapped[bool] = mapped_column(Boolean, default=False)
     #: While PROCESSING: the worker holds the job until then, renewing it as it renders.
+    #: While QUEUED: when the watchdog sends it to the queue again (``Runs.stranded``).
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: Inpaint mask (PNG, mode L). Dropped when the job ends; never echoed back.
     mask: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))

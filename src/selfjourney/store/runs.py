@@ -189,6 +189,32 @@ class Runs:
         with self.db.transaction() as connection:
             return bool(_count(connection, _RELEASE, {**_run(job), "now": self.db.now()}))
 
+    def stranded(self, after: float, limit: int = 500) -> list[Job]:
+        """QUEUED jobs a queue may have lost (a process died between accepting one and
+        queueing it, a broker dropped its message), waiting ``after`` seconds since accepted or
+        since last returned here; each is held off another ``after`` seconds. Sending one
+        again is harmless: only one claim can win."""
+        now = self.db.now()
+        waited = now - timedelta(seconds=after)
+        due = (JobRow.lease_until.is_(None) & (JobRow.created_at < waited)) | (
+            JobRow.lease_until < now
+        )
+        with self.db.write() as session:
+            rows = session.scalars(
+                select(JobRow)
+                .where(JobRow.status == _QUEUED, due)
+                .order_by(JobRow.created_at)
+                .limit(limit)
+            ).all()
+            jobs = [to_job(row) for row in rows]
+            if jobs:
+                session.execute(
+                    update(JobRow)
+                    .where(JobRow.id.in_([job.id for job in jobs]), JobRow.status == _QUEUED)
+                    .values(lease_until=now + timedelta(seconds=after))
+                )
+        return jobs
+
     def recover(self) -> list[str]:
         """When one process owns the data dir (``serve`` on the embedded defaults) and starts:
         every interrupted run goes back to the queue; returns every queued id."""

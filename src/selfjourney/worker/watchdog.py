@@ -1,5 +1,6 @@
 """The watchdog: jobs whose worker stopped renewing its lease (it died) go back to the queue,
-or fail with a refund once they have had ``max_attempts`` runs.
+or fail with a refund once they have had ``max_attempts`` runs; jobs that waited QUEUED for
+``resend_after`` seconds are sent to the queue again (a queue may have lost them).
 
 Any process may run it: each round is taken in the store first (``store.rounds``), so of
 several processes sweeping at once one does the work, and the release of each job is a
@@ -46,12 +47,14 @@ class Watchdog:
         fail: Callable[[Job, str], None],
         max_attempts: int,
         interval: float,
+        resend_after: float = 300.0,
     ) -> None:
         self.store = store
         self.enqueue = enqueue
         self.fail = fail
         self.max_attempts = max_attempts
         self.interval = interval
+        self.resend_after = resend_after
         self._owner = process_name()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -85,4 +88,7 @@ class Watchdog:
                 log.warning("job %s lost its worker; queued again", job.id)
                 self.enqueue(job.id, job.params.priority)
                 released += 1
+        for job in self.store.jobs.stranded(self.resend_after):
+            log.warning("job %s waited %.0f s in the queue; sent again", job.id, self.resend_after)
+            self.enqueue(job.id, job.params.priority)
         return released
