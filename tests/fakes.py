@@ -47,3 +47,18 @@ class SlowEngine(ProceduralEngine):
             progress(step / 6)
             gate.wait(0.15)  # pretend-GPU time between progress reports
         return super().generate(small, count, progress)
+
+
+class PacedEngine(ProceduralEngine):
+    """Renders small pictures in ``seconds`` of pretend-GPU time, in four progress steps."""
+
+    def __init__(self, seconds: float = 0.2) -> None:
+        super().__init__()
+        self.seconds = seconds
+
+    def generate(self, spec: Spec, count: int, progress: ProgressFn) -> list[Picture]:
+        gate = threading.Event()
+        for step in range(1, 5):
+            progress(step / 5)
+            gate.wait(self.seconds / 4)
+        return super().generate(Spec(spec.prompt, spec.seed, 64, 64), count, progress)

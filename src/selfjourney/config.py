@@ -201,6 +201,15 @@ class Settings(BaseSettings):
         return f"http://{host}:{self.port}"
 
     @property
+    def shared_redis_url(self) -> str | None:
+        """Redis shared by the API processes: ``redis_url``, else a Redis broker's URL."""
+        if self.redis_url:
+            return self.redis_url
+        if self.broker_url and self.broker_url.startswith(("redis://", "rediss://")):
+            return self.broker_url
+        return None
+
+    @property
     def db_url(self) -> str:
         if self.database_url:
             return self.database_url

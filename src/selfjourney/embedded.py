@@ -13,6 +13,7 @@ Usage::
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import httpx
 from fastapi import FastAPI
@@ -23,6 +24,7 @@ from selfjourney.dialects.registry import DIALECTS, webhook_styles
 from selfjourney.engines.base import Engine
 from selfjourney.engines.upscale import Upscaler
 from selfjourney.feed.local import LocalFeed
+from selfjourney.feed.select import build_feed
 from selfjourney.observe.metrics import FleetCollector
 from selfjourney.queue.local import LocalQueue
 from selfjourney.service import Service
@@ -32,6 +34,9 @@ from selfjourney.store import Store
 from selfjourney.store.database import Clock, utcnow
 from selfjourney.worker.side import WorkerSide, build_worker_side
 from selfjourney.worker.watchdog import Watchdog
+
+if TYPE_CHECKING:
+    from selfjourney.feed.redis import RedisFeed
 
 
 @dataclass(frozen=True)
@@ -45,8 +50,9 @@ class Embedded:
     service: Service
     workers: WorkerSide
     watchdog: Watchdog
-    #: Joins the two sides: the worker publishes job changes, waiters (event streams) watch.
-    feed: LocalFeed
+    #: Joins the two sides: the worker publishes job changes, waiters (event streams) watch;
+    #: through Redis when the settings name one, so other processes' streams hear them too.
+    feed: LocalFeed | RedisFeed
 
     def start(self) -> None:
         """Re-queue what a previous process left unfinished, then start working."""
@@ -60,6 +66,7 @@ class Embedded:
         self.watchdog.stop()
         self.queue.stop()
         self.workers.stop()
+        self.feed.close()
         self.store.close()
 
     def app(self) -> FastAPI:
@@ -88,7 +95,7 @@ def build_embedded(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = Store.connect(settings.db_url, clock)
     storage = storage or build_storage(settings)
-    feed = LocalFeed()
+    feed = build_feed(settings)
     workers = build_worker_side(
         settings,
         store=store,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
@@ -22,6 +23,7 @@ from selfjourney.api import build_service, create_app
 from selfjourney.config import Misconfigured, Settings
 from selfjourney.dialects.registry import DIALECTS, webhook_styles
 from selfjourney.feed.local import LocalFeed
+from selfjourney.feed.select import build_feed
 from selfjourney.observe.metrics import FleetCollector
 from selfjourney.queue.celery import DEFAULT_MODEL, CeleryQueue, celery_app, register_runner
 from selfjourney.queue.celery import run_worker as consume
@@ -31,6 +33,9 @@ from selfjourney.storage.select import build_storage, local_images
 from selfjourney.store import Store
 from selfjourney.worker.side import WorkerSide, build_worker_side
 from selfjourney.worker.watchdog import Watchdog
+
+if TYPE_CHECKING:
+    from selfjourney.feed.redis import RedisFeed
 
 
 def _broker(settings: Settings) -> CeleryQueue:
@@ -51,11 +56,14 @@ class ApiProcess:
     storage: Storage
     queue: CeleryQueue
     service: Service
+    #: Hears the workers' job changes (Redis when configured): event streams wake at once.
+    feed: LocalFeed | RedisFeed
 
     def start(self) -> None:
         """Nothing to start: the workers are elsewhere."""
 
     def stop(self) -> None:
+        self.feed.close()
         self.store.close()
 
     def app(self) -> FastAPI:
@@ -79,6 +87,7 @@ def build_api_process(settings: Settings) -> ApiProcess:
     store = Store.connect(settings.db_url, upgrade=False)
     storage = build_storage(settings)
     queue = _broker(settings)
+    feed = build_feed(settings)
     service = build_service(
         settings,
         store=store,
@@ -86,9 +95,11 @@ def build_api_process(settings: Settings) -> ApiProcess:
         queue=queue,
         max_concurrent_jobs=max(1, settings.workers),
         run_inline=None,  # an upsample is a copy, but the copy is the workers' to make
-        feed=LocalFeed(),
+        feed=feed,
     )
-    return ApiProcess(settings=settings, store=store, storage=storage, queue=queue, service=service)
+    return ApiProcess(
+        settings=settings, store=store, storage=storage, queue=queue, service=service, feed=feed
+    )
 
 
 @dataclass(frozen=True)
@@ -102,6 +113,8 @@ class WorkerProcess:
     watchdog: Watchdog
     models: tuple[str, ...]
     concurrency: int
+    #: Tells the API processes of each job change (Redis when configured).
+    feed: LocalFeed | RedisFeed
 
     def run(self) -> None:
         """Load the engine in this process, then consume until stopped (SIGTERM: warm stop)."""
@@ -113,6 +126,7 @@ class WorkerProcess:
         finally:
             self.watchdog.stop()
             self.workers.stop()
+            self.feed.close()
             self.store.close()
 
 
@@ -124,12 +138,13 @@ def build_worker_process(
     store = Store.connect(settings.db_url, upgrade=False)
     storage = build_storage(settings)
     queue = _broker(settings)
+    feed = build_feed(settings)
     workers = build_worker_side(
         settings,
         store=store,
         storage=storage,
         styles=webhook_styles(settings),
-        feed=LocalFeed(),
+        feed=feed,
     )
     register_runner(queue.app, workers.worker.run, queue)
     watchdog = Watchdog(
@@ -148,4 +163,5 @@ def build_worker_process(
         watchdog=watchdog,
         models=tuple(models) or (DEFAULT_MODEL,),
         concurrency=concurrency,
+        feed=feed,
     )

@@ -323,3 +323,41 @@ def test_cancel_a_queued_and_a_rendering_job(
         )
         assert rows == [("CANCELLED", None)]  # a cancelled queued job never starts
         assert "Traceback" not in worker.log()
+
+
+def test_rate_limit_and_cap_hold_across_two_api_processes_and_two_workers(
+    tmp_path: Path, fleet_database: str, redis_broker: str
+) -> None:
+    fair = {
+        "SELFJOURNEY_RATE_LIMIT_PER_MINUTE": "12",
+        "SELFJOURNEY_MAX_CONCURRENT_JOBS_PER_KEY": "1",
+        "SELFJOURNEY_RENDER_DELAY": "1",
+    }
+    with Fleet(tmp_path, fleet_database, redis_broker, env=fair) as fleet:
+        key = fleet.create_key(credits=1000)
+        apis = [fleet.api(), fleet.api()]
+        fleet.worker()
+        fleet.worker()
+        clients = [api.client(key) for api in apis]
+        jobs = [
+            clients[n % 2].post("/v2/images/generate", json=GRID).json()["jobId"] for n in range(3)
+        ]
+        busiest = 0
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            rows = _rows(fleet_database, "SELECT status FROM jobs")
+            busiest = max(busiest, sum(status == "PROCESSING" for (status,) in rows))
+            if all(status == "COMPLETED" for (status,) in rows):
+                break
+            time.sleep(0.05)
+        assert [status for (status,) in rows] == ["COMPLETED"] * 3, fleet.logs()
+        assert busiest == 1  # two free workers, one key capped at one render
+
+        # 3 submissions spent 3 of the 12 requests a minute; 9 more pass, on either process.
+        answers = [clients[n % 2].get(f"/v2/jobs/{jobs[0]}") for n in range(10)]
+        assert [answer.status_code for answer in answers] == [200] * 9 + [429]
+        refused = answers[-1]
+        assert 1 <= int(refused.headers["retry-after"]) <= 60
+        assert "rate limit" in refused.json()["error"].lower()
+        for client in clients:
+            client.close()

@@ -6,6 +6,7 @@ from selfjourney.config import Settings
 from selfjourney.feed.base import Feed
 from selfjourney.queue.base import Queue
 from selfjourney.service import Service
+from selfjourney.service.ratelimit import RateLimit
 from selfjourney.service.service import RunInline
 from selfjourney.storage.base import Storage
 from selfjourney.store import Store
@@ -29,11 +30,22 @@ def build_service(
         queue=queue,
         costs=settings.costs,
         allow_private_urls=settings.allow_private_urls,
-        max_concurrent_jobs=max_concurrent_jobs,
+        # A key never renders more jobs at once than its cap, however many workers there are.
+        max_concurrent_jobs=min(max_concurrent_jobs, settings.max_concurrent_jobs_per_key)
+        if settings.max_concurrent_jobs_per_key
+        else max_concurrent_jobs,
         run_inline=run_inline if settings.inline_upsample else None,
         # Remembering keys saves a thread hop per request when the database is remote; with
         # local SQLite reads the look-up is cheaper than the hop and revocation stays instant.
         auth_cache_seconds=0.0 if store.db.reads_are_local else 1.0,
         feed=feed,
         max_wait=settings.openai_timeout,
+        rate_limit=_rate_limit(settings),
     )
+
+
+def _rate_limit(settings: Settings) -> RateLimit | None:
+    """Counted in Redis when the fleet shares one, else in this process alone."""
+    if settings.rate_limit_per_minute == 0:
+        return None
+    return RateLimit(settings.rate_limit_per_minute, redis_url=settings.shared_redis_url)

@@ -59,6 +59,17 @@ async def read(service: Service, call: Callable[P, T], *args: P.args, **kwargs: 
     return await run_in_threadpool(call, *args, **kwargs)
 
 
+async def account_of(service: Service, key: str | None) -> Account:
+    """The key's account, the request counted against its rate limit: every dialect's one
+    way in. On the event loop when that needs no network, else on a worker thread."""
+    recent = service.recent_account(key)
+    if recent is not None:
+        return recent
+    if service.auth_is_local:
+        return service.authenticate(key)
+    return await run_in_threadpool(service.authenticate, key)
+
+
 #: Told to a v2 caller that sent its key the way the other dialects read it.
 V2_KEY_HINT = (
     "Apiframe v2 routes (/v2/...) read the key from the X-API-Key header; "
@@ -77,8 +88,7 @@ async def api_key_account(
     """
     if api_key is None and "authorization" in request.headers:
         raise MissingKey(V2_KEY_HINT)
-    recent = service.recent_account(api_key)
-    return recent if recent is not None else await read(service, service.authenticate, api_key)
+    return await account_of(service, api_key)
 
 
 ApiKeyAccount = Annotated[Account, Depends(api_key_account)]
@@ -105,9 +115,7 @@ async def authorization_account(
     service: ServiceDep, header: Annotated[str | None, Depends(_authorization_header)]
 ) -> Account:
     """The account of the ``Authorization`` header (midapi and Apiframe v1)."""
-    key = _authorization_key(header)
-    recent = service.recent_account(key)
-    return recent if recent is not None else await read(service, service.authenticate, key)
+    return await account_of(service, _authorization_key(header))
 
 
 AuthorizationAccount = Annotated[Account, Depends(authorization_account)]
@@ -128,9 +136,7 @@ async def mj_secret_account(
 ) -> Account:
     """The account of ``mj-api-secret`` or, when that is empty, of ``Authorization``
     (``Bearer <key>`` or the bare key): midjourney-proxy's own header wins."""
-    key = (secret or "").strip() or _authorization_key(header)
-    recent = service.recent_account(key)
-    return recent if recent is not None else await read(service, service.authenticate, key)
+    return await account_of(service, (secret or "").strip() or _authorization_key(header))
 
 
 MjSecretAccount = Annotated[Account, Depends(mj_secret_account)]

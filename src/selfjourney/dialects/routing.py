@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 from starlette.types import Message
 
-from selfjourney.domain.errors import SelfjourneyError
+from selfjourney.domain.errors import RateLimited, SelfjourneyError
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def enveloped_route(envelope: Envelope) -> type[APIRoute]:
                 except RequestValidationError as exc:
                     return envelope.validation(exc)
                 except SelfjourneyError as exc:
-                    return envelope.domain(exc)
+                    return _with_retry_after(envelope.domain(exc), exc)
                 except HTTPException as exc:
                     return envelope.http(exc)
                 except Exception:
@@ -94,6 +94,13 @@ def enveloped_route(envelope: Envelope) -> type[APIRoute]:
             return route
 
     return EnvelopedRoute
+
+
+def _with_retry_after(response: Response, exc: SelfjourneyError) -> Response:
+    """A rate-limit refusal says when to come back, whatever the dialect's envelope."""
+    if isinstance(exc, RateLimited):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def limited(request: Request, limit: int) -> Request:

@@ -15,6 +15,7 @@ SelfjourneyError
 ├── ActionUnavailable       the parent cannot take this action now (status, images gone)
 ├── IdempotencyConflict     an Idempotency-Key replayed with a different body
 ├── InsufficientCredits
+├── RateLimited             the key sent more requests a minute than the server allows
 ├── Unsupported             a real feature of a wire format that this server cannot do
 └── InvalidTransition       a job status change the state machine forbids (a bug, not input)
 """
@@ -110,6 +111,17 @@ class InsufficientCredits(SelfjourneyError):
         super().__init__("Insufficient credits")
         self.required = required
         self.available = available
+
+
+class RateLimited(SelfjourneyError):
+    """Too many requests from one key; ``retry_after`` is the whole seconds until one passes."""
+
+    def __init__(self, limit: int, retry_after: int) -> None:
+        super().__init__(
+            f"Rate limit exceeded: {limit} requests a minute per API key; retry in {retry_after} s"
+        )
+        self.limit = limit
+        self.retry_after = retry_after
 
 
 class Unsupported(SelfjourneyError):

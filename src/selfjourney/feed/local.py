@@ -30,6 +30,13 @@ class LocalFeed:
         for watch in watches:
             watch.notify()
 
+    def publish_all(self) -> None:
+        """Wake every watch: signals may have been lost (a broker reconnected)."""
+        with self._lock:
+            watches = [watch for group in self._watches.values() for watch in group]
+        for watch in watches:
+            watch.notify()
+
     def watch(self, job_id: str) -> LocalWatch:
         return LocalWatch(self, job_id, asyncio.get_running_loop())
 
@@ -37,6 +44,9 @@ class LocalFeed:
         """How many watches are open (tests: none is left behind)."""
         with self._lock:
             return sum(len(watches) for watches in self._watches.values())
+
+    def close(self) -> None:
+        """Nothing to release: here for a process that closes whichever feed it built."""
 
     def _add(self, watch: LocalWatch) -> None:
         with self._lock:

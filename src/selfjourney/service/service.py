@@ -52,6 +52,7 @@ from selfjourney.outbound.guard import check_url
 from selfjourney.queue.base import Queue
 from selfjourney.service.auth import Authenticator
 from selfjourney.service.pictures import Pictures
+from selfjourney.service.ratelimit import RateLimit
 from selfjourney.service.reads import Reads
 from selfjourney.storage.base import Storage
 from selfjourney.store import Store
@@ -84,6 +85,7 @@ class Service(Reads):
         auth_cache_seconds: float = 0.0,
         feed: Feed | None = None,
         max_wait: float = 300.0,
+        rate_limit: RateLimit | None = None,
     ) -> None:
         self._store = store
         self._storage = storage
@@ -99,14 +101,34 @@ class Service(Reads):
         #: The longest a synchronous request (the OpenAI dialect) waits for its job, seconds.
         self.max_wait = max_wait
         self._pictures = Pictures(storage)
+        #: Requests a minute per key, counted on every authentication; None: no limit.
+        self._rate_limit = rate_limit
 
     def authenticate(self, raw_key: str | None) -> Account:
-        """The active account of a key (MissingKey, InvalidKey, InactiveKey otherwise)."""
-        return self._auth.authenticate(raw_key)
+        """The active account of a key, this request counted against its rate limit
+        (MissingKey, InvalidKey, InactiveKey, RateLimited otherwise)."""
+        account = self._auth.recent(raw_key) or self._auth.authenticate(raw_key)
+        self._count(account)
+        return account
 
     def recent_account(self, raw_key: str | None) -> Account | None:
-        """An account authenticated a moment ago, without the store; None if not remembered."""
-        return self._auth.recent(raw_key)
+        """As ``authenticate``, for a key remembered a moment ago, when that needs no network
+        (no store, no Redis): the caller may stay on the event loop. None otherwise."""
+        if self._rate_limit is not None and not self._rate_limit.local:
+            return None
+        account = self._auth.recent(raw_key)
+        if account is not None:
+            self._count(account)
+        return account
+
+    @property
+    def auth_is_local(self) -> bool:
+        """Whether ``authenticate`` is cheaper than a thread hop (local SQLite, no Redis)."""
+        return self.reads_are_local and (self._rate_limit is None or self._rate_limit.local)
+
+    def _count(self, account: Account) -> None:
+        if self._rate_limit is not None:
+            self._rate_limit.hit(account.id)
 
     # -- commands ---------------------------------------------------------------------------
 

@@ -3,6 +3,10 @@
 Every write about a running job names the attempt that holds it, so a worker whose lease ran
 out (its job claimed again elsewhere) or whose job was cancelled changes nothing any more: it
 learns so from the next renewal or progress write, and its result is refused.
+
+A claim may also be held to a cap of PROCESSING jobs per key: it locks the key's account row
+first (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` serialises
+writers anyway), so two workers claiming jobs of one key count one after the other.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, case, select, update
+from sqlalchemy import Connection, Table, bindparam, case, func, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Executable
@@ -20,10 +24,11 @@ from selfjourney.domain.status import JobStatus
 from selfjourney.store.accounts import record_movement
 from selfjourney.store.database import Database
 from selfjourney.store.deliveries import NewDelivery, add_deliveries
-from selfjourney.store.models import JobRow
+from selfjourney.store.models import AccountRow, JobRow
 from selfjourney.store.rows import to_job
 
 _jobs = cast(Table, JobRow.__table__)
+_accounts = cast(Table, AccountRow.__table__)
 _QUEUED, _PROCESSING = JobStatus.QUEUED.value, JobStatus.PROCESSING.value
 _ACTIVE = (_QUEUED, _PROCESSING)
 #: The run a write is about: this job, still PROCESSING, in this attempt.
@@ -44,6 +49,18 @@ _CLAIM = (
         progress=0,
     )
     .returning(*_jobs.c)
+)
+#: The key of a job that can be claimed; its account row, locked; its jobs rendering now.
+_OWNER = select(_jobs.c.account_id).where(
+    _jobs.c.id == bindparam("job_id"), _jobs.c.status == _QUEUED
+)
+_LOCK_ACCOUNT = (
+    select(_accounts.c.id).where(_accounts.c.id == bindparam("account_id")).with_for_update()
+)
+_RENDERING = (
+    select(func.count())
+    .select_from(_jobs)
+    .where(_jobs.c.account_id == bindparam("account_id"), _jobs.c.status == _PROCESSING)
 )
 _RENEW = update(_jobs).where(*_HELD).values(lease_until=bindparam("until"))
 _PROGRESS = (
@@ -101,17 +118,31 @@ _RELEASE = (
 )
 
 
+class AtCap(Exception):
+    """The job's key already renders its cap of jobs: the job stays QUEUED, untouched."""
+
+    def __init__(self, account_id: str, cap: int) -> None:
+        super().__init__(f"account {account_id} already renders {cap} jobs")
+        self.account_id = account_id
+        self.cap = cap
+
+
 class Runs:
     """The running side of ``Jobs`` (a mixin: ``Jobs`` provides ``db``)."""
 
     db: Database
 
-    def claim(self, job_id: str, lease: float) -> tuple[Job, bytes | None] | None:
+    def claim(
+        self, job_id: str, lease: float, per_key_cap: int = 0
+    ) -> tuple[Job, bytes | None] | None:
         """QUEUED -> PROCESSING for one worker, held for ``lease`` seconds; None when the job
-        is not QUEUED (another worker has it, it ended, it was cancelled)."""
+        is not QUEUED (another worker has it, it ended, it was cancelled). With a
+        ``per_key_cap``, AtCap when its key already has that many jobs PROCESSING."""
         now = self.db.now()
         params = {"job_id": job_id, "now": now, "until": now + timedelta(seconds=lease)}
         with self.db.transaction() as connection:
+            if per_key_cap > 0:
+                _hold_slot(connection, job_id, per_key_cap)
             row = connection.execute(_CLAIM, params).one_or_none()
             if row is None:
                 return None
@@ -241,6 +272,17 @@ class Runs:
                 )
             ).all()
             return [to_job(row) for row in rows]
+
+
+def _hold_slot(connection: Connection, job_id: str, cap: int) -> None:
+    """Lock the job's account row for this transaction and refuse (AtCap) when the key
+    already renders ``cap`` jobs; a job that is not QUEUED is left to the claim to miss."""
+    owner = connection.execute(_OWNER, {"job_id": job_id}).scalar_one_or_none()
+    if owner is None:
+        return
+    connection.execute(_LOCK_ACCOUNT, {"account_id": owner})
+    if connection.execute(_RENDERING, {"account_id": owner}).scalar_one() >= cap:
+        raise AtCap(owner, cap)
 
 
 def _run(job: Job) -> dict[str, Any]:

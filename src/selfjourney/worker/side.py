@@ -142,6 +142,7 @@ def build_worker_side(
         feed=feed,
         lease=settings.lease_seconds,
         max_attempts=settings.max_attempts,
+        per_key_cap=settings.max_concurrent_jobs_per_key,
     )
     janitor = Janitor(
         store=store,

@@ -24,6 +24,7 @@ from selfjourney.observe.logs import job_context
 from selfjourney.observe.metrics import rendering
 from selfjourney.outbound.fetch import FetchError
 from selfjourney.store import Store
+from selfjourney.store.runs import AtCap
 from selfjourney.webhooks.events import Events
 from selfjourney.worker.render import Progress, Renderer, SourceImageError
 
@@ -35,6 +36,9 @@ MAX_ATTEMPTS = 3
 LEASE_SECONDS = 30.0
 #: Least seconds between two progress writes of one job (each also checks it is still ours).
 PROGRESS_WRITE_INTERVAL = 0.05
+#: Seconds before a job held back by its key's cap tries again: short, so it starts soon after
+#: a job of its key ends (each try is one small transaction).
+CAP_RETRY_SECONDS = 1.0
 
 
 class RunLost(Exception):
@@ -59,6 +63,8 @@ class Worker:
         feed: Feed | None = None,
         lease: float = LEASE_SECONDS,
         max_attempts: int = MAX_ATTEMPTS,
+        per_key_cap: int = 0,
+        cap_retry: float = CAP_RETRY_SECONDS,
     ) -> None:
         self.store = store
         self.renderer = renderer
@@ -67,11 +73,17 @@ class Worker:
         self.feed = feed
         self.lease = lease
         self.max_attempts = max_attempts
+        #: Jobs of one key that may render at once (0: no cap); more wait QUEUED.
+        self.per_key_cap = per_key_cap
+        self.cap_retry = cap_retry
 
     def run(self, job_id: str) -> float | None:
         """Claim and run a queued job. Returns the seconds after which the queue should run
-        it again (the engine asked for a retry), or None."""
-        claimed = self.store.jobs.claim(job_id, self.lease)
+        it again (the engine asked for a retry, or its key renders its cap of jobs), or None."""
+        try:
+            claimed = self.store.jobs.claim(job_id, self.lease, self.per_key_cap)
+        except AtCap:
+            return self.cap_retry  # still QUEUED, no attempt counted
         if claimed is None:
             return None  # not queued: finished, cancelled, or another worker has it
         return self.run_claimed(*claimed)

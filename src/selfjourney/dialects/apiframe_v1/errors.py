@@ -40,6 +40,7 @@ STATUS: dict[type[errors.SelfjourneyError], tuple[int, str]] = {
     errors.ActionUnavailable: (409, "ACTION_UNAVAILABLE"),
     errors.IdempotencyConflict: (409, "CONFLICT"),
     errors.InsufficientCredits: (402, "INSUFFICIENT_CREDITS"),
+    errors.RateLimited: (429, "RATE_LIMIT_ERROR"),
     errors.Unsupported: (501, "NOT_IMPLEMENTED"),
     errors.InvalidTransition: (500, "INTERNAL_ERROR"),
 }

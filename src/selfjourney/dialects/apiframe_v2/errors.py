@@ -30,6 +30,7 @@ STATUS: dict[type[errors.SelfjourneyError], int] = {
     errors.ActionUnavailable: 409,
     errors.IdempotencyConflict: 409,
     errors.InsufficientCredits: 402,
+    errors.RateLimited: 429,
     errors.Unsupported: 501,
     errors.InvalidTransition: 500,
 }

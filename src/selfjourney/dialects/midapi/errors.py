@@ -36,6 +36,7 @@ STATUS: dict[type[errors.SelfjourneyError], int] = {
     errors.ActionUnavailable: 422,
     errors.IdempotencyConflict: 422,
     errors.InsufficientCredits: 402,
+    errors.RateLimited: 429,
     errors.Unsupported: 505,
     errors.InvalidTransition: 500,
 }

@@ -2,8 +2,10 @@
 
 Submit refusals are HTTP 200 with the code in the body, as the sources answer (spec §1.3):
 code 4 for everything a client can fix, 3 only for an unknown task id (new-api disables a
-channel that answers 3), 9 for a bug. A missing key is HTTP 401, an unknown id 404, a body
-that is not a JSON object 400; every answer is the JSON envelope, never an empty body.
+channel that answers 3), 9 for a bug, 23 (the sources' "queue rejected", HTTP 429 with
+``Retry-After``) for a key over its rate limit: new-api bills none of them. A missing key is
+HTTP 401, an unknown id 404, a body that is not a JSON object 400; every answer is the JSON
+envelope, never an empty body.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from selfjourney.domain import errors
 
 log = logging.getLogger(__name__)
 
-SUCCESS, NOT_FOUND, VALIDATION_ERROR, FAILURE, MODAL = 1, 3, 4, 9, 21
+SUCCESS, NOT_FOUND, VALIDATION_ERROR, FAILURE, MODAL, QUEUE_REJECTED = 1, 3, 4, 9, 21, 23
 
 #: Every domain error, to the HTTP status and envelope code used for it.
 STATUS: dict[type[errors.SelfjourneyError], tuple[int, int]] = {
@@ -42,6 +44,7 @@ STATUS: dict[type[errors.SelfjourneyError], tuple[int, int]] = {
     errors.ActionUnavailable: (200, VALIDATION_ERROR),
     errors.IdempotencyConflict: (200, VALIDATION_ERROR),
     errors.InsufficientCredits: (200, VALIDATION_ERROR),
+    errors.RateLimited: (429, QUEUE_REJECTED),
     errors.Unsupported: (200, VALIDATION_ERROR),
     errors.InvalidTransition: (500, FAILURE),
 }

@@ -4,7 +4,8 @@ dialect's own refusals, one route class (body size limit, no bare 500s).
 Every error is ``{"error": {"message", "type", "param", "code"}}`` with all four keys (null
 when empty); the ``openai`` SDK builds its exception from it and picks the class by status.
 ``x-should-retry: false`` goes with answers a retry cannot fix or would pay for again (409,
-429 insufficient_quota, 504), since the SDK retries 409, 429 and 5xx twice otherwise.
+429 insufficient_quota, 504), since the SDK retries 409, 429 and 5xx twice otherwise; a 429
+``rate_limit_exceeded`` says ``true``, and the SDK waits its ``Retry-After`` first.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ STATUS: dict[type[errors.SelfjourneyError], tuple[int, str, str | None]] = {
     errors.ActionUnavailable: (409, INVALID, "action_unavailable"),
     errors.IdempotencyConflict: (409, INVALID, "idempotency_conflict"),
     errors.InsufficientCredits: (429, QUOTA, QUOTA),
+    errors.RateLimited: (429, "requests", "rate_limit_exceeded"),
     errors.Unsupported: (400, INVALID, "unsupported_value"),
     errors.InvalidTransition: (500, SERVER, None),
 }
@@ -74,7 +76,7 @@ class OpenAIError(HTTPException):
     ) -> None:
         headers = dict(headers or {})
         if status in NO_RETRY:
-            headers["x-should-retry"] = "false"
+            headers.setdefault("x-should-retry", "false")
         if job_id is not None:
             headers["X-Job-Id"] = job_id
         super().__init__(status, message, headers)
@@ -107,7 +109,12 @@ def from_domain(exc: errors.SelfjourneyError, message: str | None = None) -> Ope
             f"You exceeded your current quota: this request costs {exc.required} credits and "
             f"the key has {exc.available}. Add credits with `selfjourney credits add`."
         )
-    return OpenAIError(status, message or exc.message, type=kind, param=param, code=code)
+    headers = None
+    if isinstance(exc, errors.RateLimited):
+        headers = {"x-should-retry": "true", "Retry-After": str(exc.retry_after)}
+    return OpenAIError(
+        status, message or exc.message, type=kind, param=param, code=code, headers=headers
+    )
 
 
 def auth_error(exc: errors.AuthError, key: str | None) -> OpenAIError:

@@ -9,7 +9,7 @@ from fastapi.responses import StreamingResponse
 from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader
 
-from selfjourney.dialects.deps import ServiceDep, read
+from selfjourney.dialects.deps import ServiceDep, account_of
 from selfjourney.dialects.openai_images import models as m
 from selfjourney.dialects.openai_images.delivery import deliver, submit
 from selfjourney.dialects.openai_images.errors import OpenAIError, OpenAIRoute, auth_error
@@ -53,8 +53,7 @@ async def openai_account(
     bearer = rest.strip() if scheme.lower() == "bearer" else scheme
     key = bearer or (api_key or "").strip() or None
     try:
-        recent = service.recent_account(key)
-        return recent if recent is not None else await read(service, service.authenticate, key)
+        return await account_of(service, key)
     except AuthError as exc:
         raise auth_error(exc, key) from None
 
