@@ -91,6 +91,9 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument(
         "--models", help="NAME,... : take only these models' jobs (default: the default model)"
     )
+    worker.add_argument(
+        "--metrics-port", type=int, help="serve this worker's Prometheus metrics on this port"
+    )
     worker.add_argument("--engine", choices=("procedural", "diffusers"), help="what renders")
     worker.add_argument("--model", help="diffusers: a hub id or a local pipeline directory")
     worker.add_argument("--device", choices=("auto", "cuda", "mps", "cpu"), help="diffusers")
@@ -242,7 +245,7 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
         f"broker {_redacted(settings)}",
         flush=True,
     )
-    process.run()
+    process.run(metrics_port=args.metrics_port)
     return 0
 
 

@@ -24,7 +24,7 @@ from selfjourney.config import Misconfigured, Settings
 from selfjourney.dialects.registry import DIALECTS, webhook_styles
 from selfjourney.feed.local import LocalFeed
 from selfjourney.feed.select import build_feed
-from selfjourney.observe.metrics import FleetCollector
+from selfjourney.observe.metrics import FleetCollector, serve_metrics
 from selfjourney.queue.celery import DEFAULT_MODEL, CeleryQueue, celery_app, register_runner
 from selfjourney.queue.celery import run_worker as consume
 from selfjourney.service import Service
@@ -116,14 +116,18 @@ class WorkerProcess:
     #: Tells the API processes of each job change (Redis when configured).
     feed: LocalFeed | RedisFeed
 
-    def run(self) -> None:
-        """Load the engine in this process, then consume until stopped (SIGTERM: warm stop)."""
+    def run(self, metrics_port: int | None = None) -> None:
+        """Load the engine in this process, then consume until stopped (SIGTERM: warm stop);
+        with ``metrics_port``, this process's metrics (render seconds...) are served there."""
         self.workers.load()
+        exporter = serve_metrics(metrics_port) if metrics_port is not None else None
         self.workers.start()
         self.watchdog.start()
         try:
             consume(self.queue.app, models=self.models, concurrency=self.concurrency)
         finally:
+            if exporter is not None:
+                exporter.shutdown()
             self.watchdog.stop()
             self.workers.stop()
             self.feed.close()

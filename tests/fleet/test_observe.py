@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.fleet.harness import Fleet
+from tests.live import free_port, wait_job
 
 GRID = {"model": "midjourney", "prompt": "a heron at dawn"}
 
@@ -40,3 +42,31 @@ def test_an_api_process_is_ready_counts_the_queue_and_logs_json(
         logged = [json.loads(line) for line in api.log().splitlines() if line.startswith("{")]
         assert any(line["logger"].startswith("uvicorn") for line in logged), api.log()
         assert any(line.get("request_id") == "f-1" for line in logged), api.log()
+
+
+def test_a_worker_serves_its_render_metrics_and_readiness_names_a_dead_broker(
+    tmp_path: Path, fleet_database: str, redis_broker: str
+) -> None:
+    with Fleet(tmp_path, fleet_database, redis_broker) as fleet:
+        key = fleet.create_key(credits=100)
+        api = fleet.api()
+        port = free_port()
+        fleet.worker("--metrics-port", str(port))
+        with api.client(key) as client:
+            job_id = client.post("/v2/images/generate", json=GRID).json()["jobId"]
+            wait_job(client, job_id, {"COMPLETED"}, timeout=60, server=api)
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+        renders = [
+            sample
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if sample.name == "selfjourney_render_seconds_count"
+        ]
+        assert [sample.value for sample in renders] == [1.0], text
+
+        dead = {"SELFJOURNEY_BROKER_URL": f"redis://127.0.0.1:{free_port()}/0"}
+        with fleet.api(env=dead).client(key) as client:
+            ready = client.get("/readyz")
+        assert ready.status_code == 503, ready.text
+        checks = ready.json()["checks"]
+        assert checks["database"] == "ok" and checks["broker"].startswith("error"), checks
