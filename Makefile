@@ -12,6 +12,7 @@ TORCH_INDEX ?=
 PORT        ?=
 ENGINE      ?=
 MODEL       ?=
+PYTEST_WORKERS ?= 2
 BIN         := $(VENV)/bin
 STAMP       := $(VENV)/.installed-stamp
 DIFFUSERS_STAMP := $(VENV)/.installed-diffusers-stamp
@@ -54,8 +55,9 @@ lint: $(DEV_STAMP)
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
+## PYTEST_WORKERS=0 runs the suite in one process.
 unit: $(DEV_STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 ## Benchmarks; figures go to docs/benchmarks.md.
 bench: $(DEV_STAMP)

@@ -79,3 +79,10 @@ def rabbitmq_broker() -> str:
 def broker(request: pytest.FixtureRequest) -> str:
     """Each broker in turn."""
     return str(request.getfixturevalue(f"{request.param}_broker"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Fleet tests share the brokers' queues: under xdist they all run on one worker."""
+    for item in items:
+        if "tests/fleet/" in item.nodeid:
+            item.add_marker(pytest.mark.xdist_group("fleet"))
