@@ -49,8 +49,9 @@ class Embedded:
 
     def start(self) -> None:
         """Re-queue what a previous process left unfinished, then start working."""
-        for job_id in self.store.jobs.recover():
-            self.queue.enqueue(job_id)
+        self.store.jobs.recover()
+        for waiting in self.store.jobs.waiting():
+            self.queue.enqueue(waiting.id, waiting.priority, waiting.model)
         self.queue.start()
         self.workers.start()
         self.watchdog.start()

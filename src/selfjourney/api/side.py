@@ -36,4 +36,5 @@ def build_service(
         auth_cache_seconds=0.0 if store.db.reads_are_local else 1.0,
         feed=feed,
         max_wait=settings.openai_timeout,
+        models=settings.model_table(),
     )

@@ -7,10 +7,11 @@ learns so from the next renewal or progress write, and its result is refused.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Connection, Table, bindparam, case, select, update
+from sqlalchemy import Connection, Table, bindparam, case, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Executable
@@ -101,18 +102,30 @@ _RELEASE = (
 )
 
 
+class Waiting(NamedTuple):
+    """A queued job as a queue needs it: its id, priority and model (None: the default)."""
+
+    id: str
+    priority: int
+    model: str | None
+
+
 class Runs:
     """The running side of ``Jobs`` (a mixin: ``Jobs`` provides ``db``)."""
 
     db: Database
 
-    def claim(self, job_id: str, lease: float) -> tuple[Job, bytes | None] | None:
+    def claim(
+        self, job_id: str, lease: float, models: Collection[str | None] | None = None
+    ) -> tuple[Job, bytes | None] | None:
         """QUEUED -> PROCESSING for one worker, held for ``lease`` seconds; None when the job
-        is not QUEUED (another worker has it, it ended, it was cancelled)."""
+        is not QUEUED (another worker has it, it ended, it was cancelled) or, given
+        ``models``, its model is not one of them (None in it: jobs with no model named)."""
         now = self.db.now()
         params = {"job_id": job_id, "now": now, "until": now + timedelta(seconds=lease)}
+        claim = _CLAIM if models is None else _CLAIM.where(_serves(models))
         with self.db.transaction() as connection:
-            row = connection.execute(_CLAIM, params).one_or_none()
+            row = connection.execute(claim, params).one_or_none()
             if row is None:
                 return None
             return to_job(row), row.mask
@@ -199,12 +212,17 @@ class Runs:
                 .where(JobRow.status == _PROCESSING)
                 .values(status=_QUEUED, progress=0, lease_until=None),
             )
-            ids = session.scalars(
-                select(JobRow.id)
+        return [waiting.id for waiting in self.waiting()]
+
+    def waiting(self) -> list[Waiting]:
+        """Every QUEUED job, highest priority and oldest first (to enqueue them again)."""
+        with self.db.read() as session:
+            rows = session.execute(
+                select(JobRow.id, JobRow.priority, JobRow.render_model)
                 .where(JobRow.status == _QUEUED)
                 .order_by(JobRow.priority.desc(), JobRow.created_at)
             ).all()
-        return list(ids)
+        return [Waiting(*row) for row in rows]
 
     def stuck(self, started_before: datetime) -> list[Job]:
         """Jobs PROCESSING since before ``started_before``: a hung render (still renewed)."""
@@ -241,3 +259,10 @@ def _final_values(job: Job) -> dict[str, Any]:
         "new_webhook_status": job.webhook_status,
         "new_mask": None,
     }
+
+
+def _serves(models: Collection[str | None]) -> Any:
+    """The claim's condition on the job's model: one of ``models`` (None: NULL, the default)."""
+    named = [model for model in models if model is not None]
+    column = _jobs.c.render_model
+    return or_(column.in_(named), column.is_(None)) if None in models else column.in_(named)

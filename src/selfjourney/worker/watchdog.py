@@ -19,8 +19,8 @@ from selfjourney.store import Store
 
 log = logging.getLogger(__name__)
 
-#: Puts a job id back in the queue, with its priority.
-Enqueue = Callable[[str, int], None]
+#: Puts a job id back in the queue, with its priority and model (``Queue.enqueue``).
+Enqueue = Callable[[str, int, str | None], None]
 
 
 def process_name() -> str:
@@ -83,6 +83,6 @@ class Watchdog:
                 self.fail(job, f"Image generation failed: its worker stopped, {job.attempt} times")
             elif self.store.jobs.release(job):
                 log.warning("job %s lost its worker; queued again", job.id)
-                self.enqueue(job.id, job.params.priority)
+                self.enqueue(job.id, job.params.priority, job.render_model)
                 released += 1
         return released

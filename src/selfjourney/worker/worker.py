@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import replace
 
 from selfjourney.domain.jobs import Job, Result
@@ -57,6 +57,7 @@ class Worker:
         feed: Feed | None = None,
         lease: float = LEASE_SECONDS,
         max_attempts: int = MAX_ATTEMPTS,
+        models: Collection[str | None] | None = None,
     ) -> None:
         self.store = store
         self.renderer = renderer
@@ -65,13 +66,16 @@ class Worker:
         self.feed = feed
         self.lease = lease
         self.max_attempts = max_attempts
+        #: The models whose jobs this worker claims (None in it: jobs naming none); None: all.
+        self.models = models
 
     def run(self, job_id: str) -> float | None:
         """Claim and run a queued job. Returns the seconds after which the queue should run
-        it again (the engine asked for a retry), or None."""
-        claimed = self.store.jobs.claim(job_id, self.lease)
+        it again (the engine asked for a retry), or None. A job of a model this worker does
+        not serve stays QUEUED for a worker that does."""
+        claimed = self.store.jobs.claim(job_id, self.lease, self.models)
         if claimed is None:
-            return None  # not queued: finished, cancelled, or another worker has it
+            return None  # not queued (finished, cancelled, another worker has it), or not ours
         return self.run_claimed(*claimed)
 
     def run_claimed(self, job: Job, mask: bytes | None = None) -> float | None:
