@@ -74,8 +74,10 @@ def success_flag(job: Job) -> Literal[0, 1, 3]:
 
 
 def param_json(job: Job) -> str:
-    """The request as the caller sent it (the job's ``input``), keys sorted, compact."""
-    return json.dumps(job.input, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """The request as the caller sent it (the job's ``input``), keys sorted, compact; plus
+    ``model``, the configured model that renders it (the vendor's copy is normalised too)."""
+    params = {**job.input, "model": job.render_model} if job.render_model else job.input
+    return json.dumps(params, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def result_urls(job: Job, url: Callable[[str], str]) -> list[str]:

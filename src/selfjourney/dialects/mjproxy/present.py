@@ -234,6 +234,7 @@ def task_json(job: Job, url: Callable[[str], str]) -> dict[str, Any]:
             "finalPrompt": final_prompt(job),
             "finalZhPrompt": "",
             "expired": job.expired,
+            "model": job.render_model,
         },
         "parentId": pressed(job),
         "seed": str(job.seed),
