@@ -237,7 +237,8 @@ class Settings(BaseSettings):
         """The names and aliases of ``model_specs``, and the default (the domain's view)."""
         specs = self.model_specs()
         default = self.default_model or next(iter(specs))
-        return ModelTable.of({name: spec.aliases for name, spec in specs.items()}, default)
+        table = ModelTable.of({name: spec.aliases for name, spec in specs.items()}, default)
+        return table if self.models else ModelTable.single(DEFAULT_MODEL)  # jobs name none
 
     def for_model(self, name: str) -> Settings:
         """These settings with one model's engine fields, for the engine builders."""

@@ -56,10 +56,11 @@ def test_a_named_model_wins_and_a_foreign_name_is_ignored():
         TABLE.choose(Flags(version="5"), named="gpt-image-1")
 
 
-def test_the_single_model_of_a_server_without_a_table_takes_every_version():
+def test_the_single_model_of_a_server_without_a_table_takes_every_version_unnamed():
     single = ModelTable.single("default")
     for prompt in ("a fox", "a fox --v 5.2", "a fox --niji 6", "a fox --niji"):
-        assert single.choose(parse_prompt(prompt)[1]) == "default"
+        assert single.choose(parse_prompt(prompt)[1]) is None  # jobs name no model
+    assert single.choose(Flags(), named="default") is None
 
 
 def test_a_catch_all_takes_what_no_other_model_names():

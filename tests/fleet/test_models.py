@@ -151,7 +151,7 @@ def test_midjourney_proxy_and_midapi_fields_pick_models(client, api_key, runtime
         params={"taskId": midapi},
         headers={"Authorization": f"Bearer {api_key}"},
     ).json()["data"]
-    assert '"model":"niji6"' in record["paramJson"]
+    assert '"selfjourneyModel":"niji6"' in record["paramJson"]
 
 
 def test_an_openai_model_field_naming_a_model_picks_it(client, api_key, runtime):
@@ -181,3 +181,14 @@ def test_a_server_without_a_table_lists_its_one_model(tmp_path):
     assert entry["selfjourney"]["models"] == [
         {"name": "default", "aliases": ["*"], "default": True}
     ]
+
+
+def test_a_server_without_a_table_names_no_model_on_its_jobs(tmp_path):
+    runtime = build_embedded(make_settings(tmp_path / "data"))
+    _, key = runtime.store.accounts.create("t", credits=100)
+    with TestClient(runtime.app()) as client:
+        headers = {"X-API-Key": key}
+        job = finished(client, headers, generate(client, headers, prompt="a fox --niji 6"))
+    assert "model" not in job["selfjourney"] and job["model"] == "midjourney"
+    stored = runtime.store.jobs.get(job["id"])
+    assert stored is not None and stored.render_model is None

@@ -84,7 +84,6 @@ def test_the_task_object_fields(client, secret):
         "finalPrompt": "a lighthouse --ar 16:9 --seed 4242",
         "finalZhPrompt": "",
         "expired": False,
-        "model": "default",
     }
     assert (task["state"], task["seed"], task["botType"], task["mode"]) == (
         "s-1",

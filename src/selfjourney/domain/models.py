@@ -4,6 +4,8 @@ A server has a table of named models (``Settings.models``); each answers to its 
 the aliases it declares (``"niji"`` for a bare ``--niji``, ``"v6.1"``...). The alias ``"*"``
 answers to any version no other model claims: the single model of a server with no table has
 it, so every ``--v``/``--niji`` keeps working there. Anything else is ``UnknownModel`` (a 400).
+That single model is never named on a job (None, as on jobs from before models existed), so a
+server without a table answers exactly as it did.
 
 Usage::
 
@@ -14,7 +16,7 @@ Usage::
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NoReturn
 
 from selfjourney.domain.errors import UnknownModel
@@ -44,6 +46,8 @@ class ModelTable:
     answers: Mapping[str, str]
     #: The model that answers to any other version, if one declared ``*``.
     fallback: str | None = None
+    #: The one model of a server with no table: jobs name no model (None).
+    implicit: bool = False
 
     @classmethod
     def of(cls, aliases: Mapping[str, Iterable[str]], default: str) -> ModelTable:
@@ -63,12 +67,14 @@ class ModelTable:
     @classmethod
     def single(cls, name: str) -> ModelTable:
         """One model that renders everything (a server with no table)."""
-        return cls.of({name: (ANY,)}, default=name)
+        return replace(cls.of({name: (ANY,)}, default=name), implicit=True)
 
-    def choose(self, flags: Flags, named: str | None = None, field: str = "prompt") -> str:
+    def choose(self, flags: Flags, named: str | None = None, field: str = "prompt") -> str | None:
         """The model for a new job: ``named`` if it is a configured name or alias (a dialect's
         model field), else what ``--v``/``--niji`` ask for (``field`` names where they came
-        from in an error), else the default."""
+        from in an error), else the default; None on a server with no table."""
+        if self.implicit:
+            return None
         if named is not None and named in self.answers:
             return self.answers[named]
         wanted = asked_for(flags)

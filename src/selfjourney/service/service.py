@@ -282,12 +282,12 @@ class Service(Reads):
             priority=command.priority,
         )
         job = self._new_job(account, JobKind.UPSCALE, "", params, command)
-        job = replace(job, render_model=self.models.default)  # a creative pass refines with it
+        job = replace(job, render_model=self.models.choose(Flags()))  # the default refines
         return self._submit(job, idempotency)
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _choose_model(self, flags: Flags, structured: Flags, named: str | None) -> str:
+    def _choose_model(self, flags: Flags, structured: Flags, named: str | None) -> str | None:
         """The model of a new job (``domain.models``); an unknown one is refused (400) before
         anything is charged or stored, naming the dialect's field if it asked for it."""
         field = "version" if asked_for(structured) else "prompt"

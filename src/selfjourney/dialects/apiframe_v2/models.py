@@ -187,9 +187,9 @@ class JobDetails(BaseModel):
     #: The button's arguments: ``index``, ``direction``, ``zoom_ratio``, ``factor``,
     #: ``strength``... (empty for a new grid).
     args: dict[str, Any]
-    #: The configured model that renders it (``v7``, ``niji6``...; ``GET /v2/models``); null
-    #: for jobs from before models were named, which the default model renders.
-    model: str | None = None
+    #: The configured model that renders it (``v7``, ``niji6``...; ``GET /v2/models``). Left
+    #: out on a server with no models table, and for jobs from before models were named.
+    model: str | None = Field(default=None, exclude_if=lambda value: value is None)
     #: Pixel size of each result image; null until it is done.
     width: int | None
     height: int | None
