@@ -25,7 +25,7 @@ API_SIDE = """
         def __init__(self):
             self.ids = []
 
-        def enqueue(self, job_id, priority=0):
+        def enqueue(self, job_id, priority=0, model=None):
             self.ids.append(job_id)
 
 

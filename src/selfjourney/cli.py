@@ -89,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
         "--concurrency", type=int, default=1, help="renders at once (default 1: one per GPU)"
     )
     worker.add_argument(
-        "--models", help="NAME,... : take only these models' jobs (default: the default model)"
+        "--models", help="NAME,... : take only these models' jobs (default: every configured model)"
     )
     worker.add_argument(
         "--metrics-port", type=int, help="serve this worker's Prometheus metrics on this port"
@@ -209,7 +209,9 @@ def _serve(settings: Settings, _args: argparse.Namespace) -> int:
     except (OSError, ValueError, RuntimeError) as exc:  # a model that cannot load
         what = f"model {settings.model!r}" if settings.engine == "diffusers" else "engine"
         raise Misconfigured(f"cannot load the {settings.engine} {what}: {exc}") from exc
-    engine = f"{workers.engine.describe()}, upscaler {workers.upscaler.name}"
+    engines = workers.engines
+    described = engines.describe() if len(engines.served) > 1 else workers.engine.describe()
+    engine = f"{described}, upscaler {workers.upscaler.name}"
     print("\n".join(banner(settings, engine)), flush=True)
     serve(embedded.app(), host=settings.host, port=settings.port, log_level=settings.log_level)
     return 0
@@ -285,7 +287,7 @@ def banner(settings: Settings, engine: str) -> list[str]:
     """What ``serve`` prints before it listens: the engine, what it means, and where to go."""
     url = settings.base_url
     lines = [f"engine {engine}"]
-    if settings.engine == "procedural":
+    if all(spec.engine == "procedural" for spec in settings.model_specs().values()):
         lines += PROCEDURAL_NOTE
     lines += [
         f"selfjourney {url}  (API docs: {url}/docs)",

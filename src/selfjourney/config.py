@@ -10,15 +10,44 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from selfjourney.domain.costs import DEFAULT_COSTS
+from selfjourney.domain.models import ANY, ModelTable
 
 log = logging.getLogger(__name__)
+
+#: The name of the one model of a server with no ``models`` table.
+DEFAULT_MODEL = "default"
+#: A model name: also a Celery queue's suffix and a database value (at most 64 characters).
+_MODEL_NAME = r"^[a-z0-9][a-z0-9._-]{0,63}$"
+
+
+class ModelSpec(BaseModel):
+    """One named model of ``Settings.models``: its engine and what that engine takes. A field
+    left out is the server-wide setting of the same name (``steps``, ``guidance``...).
+
+    Usage::
+
+        ModelSpec(engine="diffusers", model="stabilityai/sdxl-turbo", aliases=("v6.1",))
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    engine: Literal["procedural", "diffusers"] = "procedural"
+    #: diffusers: hub id or local directory of the pipeline.
+    model: str | None = None
+    steps: int | None = Field(default=None, ge=1, le=200)
+    guidance: float | None = Field(default=None, ge=0, le=30)
+    max_side: int | None = Field(default=None, ge=8, le=4096)
+    #: What else ``--v``/``--niji`` this model answers to besides its name (``v7``,
+    #: ``niji6``): e.g. ``niji`` for a bare ``--niji``, ``v6.1``; ``*`` for any other version.
+    aliases: tuple[str, ...] = ()
 
 
 class Settings(BaseSettings):
@@ -36,6 +65,14 @@ class Settings(BaseSettings):
     workers: int = Field(2, ge=0, le=64)
     #: SQLAlchemy URL; default SQLite in the data dir. PostgreSQL: postgresql+psycopg://...
     database_url: str | None = None
+    #: Named models (JSON in ``SELFJOURNEY_MODELS``): name to ``ModelSpec``, e.g.
+    #: ``{"v7": {"engine": "diffusers", "model": "stabilityai/sdxl-turbo"},
+    #: "niji6": {"engine": "diffusers", "model": "...", "aliases": ["niji"]}}``. ``--v 7`` picks
+    #: ``v7``, ``--niji 6`` ``niji6``; an unknown one is a 400. Empty: one model named
+    #: ``default`` built from ``engine``, ``model``, ``steps``... that answers to every version.
+    models: dict[str, ModelSpec] = Field(default_factory=dict)
+    #: The model of a job that names none; default the table's first (``default`` without one).
+    default_model: str | None = None
     #: What renders pictures: the built-in procedural engine, or a diffusers model
     #: (needs the ``diffusers`` extra: torch, diffusers, transformers).
     engine: Literal["procedural", "diffusers"] = "procedural"
@@ -179,6 +216,40 @@ class Settings(BaseSettings):
         if any(cost < 0 for cost in value.values()):
             raise ValueError("costs must not be negative")
         return {**DEFAULT_COSTS, **value}
+
+    @field_validator("models", mode="after")
+    @classmethod
+    def _check_model_names(cls, value: dict[str, ModelSpec]) -> dict[str, ModelSpec]:
+        bad = [name for name in value if not re.match(_MODEL_NAME, name)]
+        if bad:
+            raise ValueError(f"model names must match {_MODEL_NAME}: {bad}")
+        return value
+
+    @model_validator(mode="after")
+    def _check_default_model(self) -> Settings:
+        self.model_table()  # raises ValueError: a clash of aliases, a default not in the table
+        return self
+
+    def model_specs(self) -> dict[str, ModelSpec]:
+        """The models this server renders with: the table, or the one built from ``engine``,
+        ``model``, ``steps``... (named ``default``) when there is none."""
+        if self.models:
+            return dict(self.models)
+        return {DEFAULT_MODEL: ModelSpec(engine=self.engine, aliases=(ANY,))}
+
+    def model_table(self) -> ModelTable:
+        """The names and aliases of ``model_specs``, and the default (the domain's view)."""
+        specs = self.model_specs()
+        default = self.default_model or next(iter(specs))
+        table = ModelTable.of({name: spec.aliases for name, spec in specs.items()}, default)
+        return table if self.models else ModelTable.single(DEFAULT_MODEL)  # jobs name none
+
+    def for_model(self, name: str) -> Settings:
+        """These settings with one model's engine fields, for the engine builders."""
+        spec = self.model_specs()[name]
+        chosen: dict[str, object] = {"engine": spec.engine, "model": spec.model}
+        chosen |= {"steps": spec.steps, "guidance": spec.guidance, "max_side": spec.max_side}
+        return self.model_copy(update={k: v for k, v in chosen.items() if v is not None})
 
     @model_validator(mode="after")
     def _check_public_url(self) -> Settings:

@@ -12,6 +12,7 @@ Usage::
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -56,8 +57,9 @@ class Embedded:
 
     def start(self) -> None:
         """Re-queue what a previous process left unfinished, then start working."""
-        for job_id in self.store.jobs.recover():
-            self.queue.enqueue(job_id)
+        self.store.jobs.recover()
+        for waiting in self.store.jobs.waiting():
+            self.queue.enqueue(waiting.id, waiting.priority, waiting.model)
         self.queue.start()
         self.workers.start()
         self.watchdog.start()
@@ -86,12 +88,14 @@ def build_embedded(
     settings: Settings,
     *,
     engine: Engine | None = None,
+    engines: Mapping[str, Engine] | None = None,
     upscaler: Upscaler | None = None,
     storage: Storage | None = None,
     clock: Clock = utcnow,
     fetch_client: httpx.Client | None = None,
 ) -> Embedded:
-    """Both sides over one store and one storage, joined by an in-process queue."""
+    """Both sides over one store and one storage, joined by an in-process queue that renders
+    every configured model; ``engine`` (all models') and ``engines`` (by name) are for tests."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = Store.connect(settings.db_url, clock)
     storage = storage or build_storage(settings)
@@ -102,6 +106,7 @@ def build_embedded(
         storage=storage,
         styles=webhook_styles(settings),
         engine=engine,
+        engines=engines,
         upscaler=upscaler,
         fetch_client=fetch_client,
         feed=feed,

@@ -25,7 +25,7 @@ from selfjourney.dialects.registry import DIALECTS, webhook_styles
 from selfjourney.feed.local import LocalFeed
 from selfjourney.feed.select import build_feed
 from selfjourney.observe.metrics import FleetCollector, serve_metrics
-from selfjourney.queue.celery import DEFAULT_MODEL, CeleryQueue, celery_app, register_runner
+from selfjourney.queue.celery import CeleryQueue, celery_app, register_runner
 from selfjourney.queue.celery import run_worker as consume
 from selfjourney.service import Service
 from selfjourney.storage.base import Storage
@@ -149,6 +149,7 @@ def build_worker_process(
         storage=storage,
         styles=webhook_styles(settings),
         feed=feed,
+        models=list(models) or None,  # an unknown name is Misconfigured here
     )
     register_runner(queue.app, workers.worker.run, queue)
     watchdog = Watchdog(
@@ -165,7 +166,7 @@ def build_worker_process(
         workers=workers,
         queue=queue,
         watchdog=watchdog,
-        models=tuple(models) or (DEFAULT_MODEL,),
+        models=tuple(models) or settings.model_table().names,  # each has its own queue
         concurrency=concurrency,
         feed=feed,
     )

@@ -29,7 +29,7 @@ def test_known_flags_leave_the_text_and_unknown_ones_stay():
         ("x --aspect 2:3", Flags(aspect_ratio="2:3")),
         ("x --s 250 --w 100 --c 5", Flags(stylize=250, weird=100, chaos=5)),
         ("x --stylize 0 --weird 3000 --chaos 100", Flags(stylize=0, weird=3000, chaos=100)),
-        ("x --niji 6", Flags(niji=True)),
+        ("x --niji 6", Flags(niji=True, version="6")),
         ("x --niji", Flags(niji=True)),
         ("x --version 7", Flags(version="7")),
         ("\u2014ar 3:2 fox", Flags(aspect_ratio="3:2")),

@@ -361,3 +361,31 @@ def test_rate_limit_and_cap_hold_across_two_api_processes_and_two_workers(
         assert "rate limit" in refused.json()["error"].lower()
         for client in clients:
             client.close()
+
+
+def test_each_model_renders_on_the_workers_that_serve_it(
+    tmp_path: Path, fleet_database: str, redis_broker: str
+) -> None:
+    table = (
+        '{"v7": {"engine": "procedural"}, "niji6": {"engine": "procedural", "aliases": ["niji"]}}'
+    )
+    with Fleet(tmp_path, fleet_database, redis_broker, env={"SELFJOURNEY_MODELS": table}) as fleet:
+        key = fleet.create_key(credits=1000)
+        api = fleet.api()
+        niji = fleet.worker("--models", "niji6")
+        with api.client(key) as client:
+            first = client.post("/v2/images/generate", json={**GRID, "prompt": "a fox --niji 6"})
+            second = client.post("/v2/images/generate", json={**GRID, "prompt": "a fox --v 7"})
+            niji_job, v7_job = first.json()["jobId"], second.json()["jobId"]
+            done = wait_job(client, niji_job, {"COMPLETED"}, timeout=60, server=api)
+            assert done["selfjourney"]["model"] == "niji6"
+            time.sleep(1)  # the v7 job waits for a worker that serves v7
+            assert client.get(f"/v2/jobs/{v7_job}").json()["status"] == "QUEUED"
+            v7 = fleet.worker("--models", "v7")
+            done = wait_job(client, v7_job, {"COMPLETED"}, timeout=60, server=api)
+            assert done["selfjourney"]["model"] == "v7"
+            unknown = client.post("/v2/images/generate", json={**GRID, "prompt": "a fox --v 5"})
+            assert unknown.status_code == 400, unknown.text
+            assert "unknown model 'v5'" in str(unknown.json()["details"])
+        assert niji_job in niji.log() and v7_job not in niji.log()
+        assert v7_job in v7.log() and niji_job not in v7.log()

@@ -27,7 +27,7 @@ from tests.worker.test_worker import NoDeliveries
 
 
 class Nowhere:
-    def enqueue(self, job_id: str, priority: int = 0) -> None:
+    def enqueue(self, job_id: str, priority: int = 0, model: str | None = None) -> None:
         pass
 
 

@@ -33,7 +33,7 @@ class Recording:
     def __init__(self) -> None:
         self.enqueued: list[tuple[str, int]] = []
 
-    def enqueue(self, job_id: str, priority: int = 0) -> None:
+    def enqueue(self, job_id: str, priority: int = 0, model: str | None = None) -> None:
         self.enqueued.append((job_id, priority))
 
 

@@ -95,7 +95,7 @@ def account(store: Store) -> Account:
 @pytest.fixture
 def service(store: Store, storage: LocalStorage) -> Service:
     class Nowhere:
-        def enqueue(self, job_id: str, priority: int = 0) -> None:
+        def enqueue(self, job_id: str, priority: int = 0, model: str | None = None) -> None:
             pass
 
     return Service(store=store, storage=storage, queue=Nowhere(), costs=dict(DEFAULT_COSTS))

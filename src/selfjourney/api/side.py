@@ -41,6 +41,7 @@ def build_service(
         feed=feed,
         max_wait=settings.openai_timeout,
         rate_limit=_rate_limit(settings),
+        models=settings.model_table(),
     )
 
 

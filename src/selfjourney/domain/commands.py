@@ -35,6 +35,9 @@ class Imagine:
     #: Queue priority: higher runs first (midapi's turbo > fast > relaxed).
     priority: int = 0
     images: tuple[bytes, ...] = ()
+    #: A dialect's model field (OpenAI ``model``): picks that configured model if it names
+    #: one; any other name is ignored (clients send their vendor's names, e.g. dall-e-3).
+    model: str | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,8 @@ class EditImage:
     dialect: str = "apiframe_v2"
     flags: Flags = field(default_factory=Flags)
     priority: int = 0
+    #: As ``Imagine.model``.
+    model: str | None = None
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ SelfjourneyError
 │   ├── InvalidAspectRatio
 │   ├── InvalidImage        a caller's image that cannot be used (format, size, bytes)
 │   │   └── InvalidMask
-│   └── UnsafeUrl           an outbound URL (webhook, image) that policy refuses
+│   ├── UnsafeUrl           an outbound URL (webhook, image) that policy refuses
+│   └── UnknownModel        --v / --niji (or a dialect's model field) names no configured model
 ├── AuthError
 │   ├── MissingKey
 │   ├── InvalidKey
@@ -53,6 +54,17 @@ class InvalidMask(InvalidImage):
 
 class UnsafeUrl(InvalidInput):
     """An outbound URL that the SSRF policy refuses (scheme, private address...)."""
+
+
+class UnknownModel(InvalidInput):
+    """A model asked for (``--v 6``, ``--niji``, midapi ``version``) that this server has not
+    configured; ``model`` is the name asked for, ``known`` the names it has."""
+
+    def __init__(self, model: str, known: tuple[str, ...], field: str = "prompt") -> None:
+        names = ", ".join(known)
+        super().__init__(f"unknown model {model!r}: this server renders {names}", field)
+        self.model = model
+        self.known = known
 
 
 class AuthError(SelfjourneyError):

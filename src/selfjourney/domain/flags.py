@@ -91,6 +91,10 @@ def parse_prompt(text: str) -> tuple[str, Flags]:
             continue  # unknown: stays in the text with its value
         kept.append(text[position : match.start()])
         value, rest = _take(name, match.group(1), text[match.end() : end].strip())
+        if name == "niji":
+            value, number = value
+            if number:
+                values["version"] = number
         values[name] = value
         kept.append(f" {rest} " if rest else " ")
         position = end
@@ -103,7 +107,8 @@ def _take(name: str, spelled: str, segment: str) -> tuple[Any, str]:
     """The flag's value from the words after it, and the words that go back to the prompt.
 
     ``--no`` takes everything up to the next flag; ``--tile`` takes nothing; ``--niji`` takes
-    a version number if one follows; every other flag takes exactly one word.
+    a version number if one follows (recorded as ``version``, as midapi's ``niji6`` is);
+    every other flag takes exactly one word.
     """
     if name == "negative":
         words = tuple(w.strip() for w in segment.split(",") if w.strip())
@@ -114,7 +119,7 @@ def _take(name: str, spelled: str, segment: str) -> tuple[Any, str]:
         return True, segment
     first, _, rest = segment.partition(" ")
     if name == "niji":
-        return (True, rest) if _VERSION.match(first) else (True, segment)
+        return ((True, first), rest) if _VERSION.match(first) else ((True, None), segment)
     return _one_word(name, spelled, first), rest
 
 

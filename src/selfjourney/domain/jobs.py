@@ -71,7 +71,11 @@ class Job:
     seed: int
     cost: int
     created_at: datetime
+    #: The wire model name (Apiframe v2's ``"midjourney"``), not the one that renders.
     model: str = "midjourney"
+    #: The configured model that renders it (``domain.models``; ``v7``, ``niji6``...), fixed
+    #: when it is accepted; an action's is its parent's. None: the default (jobs before 0006).
+    render_model: str | None = None
     parent_id: str | None = None
     progress: int = 0
     refunded: bool = False

@@ -13,6 +13,8 @@ RunJob = Callable[[str], float | None]
 class Queue(Protocol):
     """What the API side needs of a queue: a way in."""
 
-    def enqueue(self, job_id: str, priority: int = 0) -> None:
-        """Schedule a job; higher ``priority`` runs first. Duplicates are harmless."""
+    def enqueue(self, job_id: str, priority: int = 0, model: str | None = None) -> None:
+        """Schedule a job; higher ``priority`` runs first. Duplicates are harmless. ``model``
+        is the job's model (None: the default), so a fleet can route it to workers serving
+        that model."""
         ...

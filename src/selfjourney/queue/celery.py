@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 #: The one task: render the job with this id.
 RUN_JOB = "selfjourney.run_job"
-#: Model name of jobs that name none, and of the queue they go through.
+#: The queue of jobs that name no model (a server without a models table).
 DEFAULT_MODEL = "default"
 
 

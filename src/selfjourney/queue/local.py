@@ -33,7 +33,8 @@ class LocalQueue:
         self._stopping = False
         self._timers: set[threading.Timer] = set()
 
-    def enqueue(self, job_id: str, priority: int = 0) -> None:
+    def enqueue(self, job_id: str, priority: int = 0, model: str | None = None) -> None:
+        """``model`` is ignored: the in-process worker renders every model."""
         with self._cond:
             heapq.heappush(self._heap, (-priority, next(self._counter), job_id))
             self._cond.notify()

@@ -16,10 +16,11 @@ from PIL import Image
 from selfjourney.domain.accounts import Account
 from selfjourney.domain.commands import Act, EditImage, Idempotency, Imagine, UpscaleImage
 from selfjourney.domain.errors import ActionUnavailable, InvalidInput, InvalidMask
-from selfjourney.domain.flags import parse_prompt
+from selfjourney.domain.flags import Flags, parse_prompt
 from selfjourney.domain.held import HOLDABLE, LAPSED, HeldAction
 from selfjourney.domain.jobs import Job, Webhook
 from selfjourney.domain.kinds import JobKind
+from selfjourney.domain.models import ModelTable, asked_for
 from selfjourney.domain.params import (
     UPLOADS,
     ActionArgs,
@@ -86,6 +87,7 @@ class Service(Reads):
         feed: Feed | None = None,
         max_wait: float = 300.0,
         rate_limit: RateLimit | None = None,
+        models: ModelTable | None = None,
     ) -> None:
         self._store = store
         self._storage = storage
@@ -103,6 +105,8 @@ class Service(Reads):
         self._pictures = Pictures(storage)
         #: Requests a minute per key, counted on every authentication; None: no limit.
         self._rate_limit = rate_limit
+        #: The configured models: which renders a new job (``--v``, ``--niji``, a model field).
+        self.models = models or ModelTable.single("default")
 
     def authenticate(self, raw_key: str | None) -> Account:
         """The active account of a key, this request counted against its rate limit
@@ -145,6 +149,7 @@ class Service(Reads):
         flags = structured.over(in_prompt)
         flags = replace(flags, aspect_ratio=flags.aspect_ratio or "1:1")
         parse_aspect_ratio(flags.aspect_ratio or "")
+        model = self._choose_model(flags, structured, command.model)
         self._check_webhook(command.webhook)
         references = command.references
         if references is not None:
@@ -165,6 +170,7 @@ class Service(Reads):
             priority=command.priority,
         )
         job = self._new_job(account, JobKind.IMAGINE, text, params, command, job_id=job_id)
+        job = replace(job, render_model=model)
         if flags.seed is not None:
             job = replace(job, seed=flags.seed)
         return self._submit_with_uploads(job, idempotency, uploads)
@@ -181,6 +187,7 @@ class Service(Reads):
         check_strength(kind, command.strength)
         text, in_prompt = parse_prompt(command.prompt)
         flags = replace(command.flags.over(in_prompt), aspect_ratio=None)  # the picture's shape
+        model = self._choose_model(flags, command.flags, command.model)
         self._check_webhook(command.webhook)
         ratio = parse_aspect_ratio(command.aspect_ratio) if command.aspect_ratio else None
         picture, sent = edit_picture(command.image, field="image", ratio=ratio)
@@ -196,6 +203,7 @@ class Service(Reads):
             priority=command.priority,
         )
         job = self._new_job(account, kind, text, params, command, job_id=job_id)
+        job = replace(job, render_model=model)
         if flags.seed is not None:
             job = replace(job, seed=flags.seed)
         return self._submit_with_uploads(job, idempotency, {key: picture}, mask)
@@ -241,6 +249,7 @@ class Service(Reads):
         mask = self._mask(parent, command) if command.action is JobKind.INPAINT else None
         prompt, params = follow_up_prompt(parent, command), follow_up_params(parent, command)
         job = self._new_job(account, command.action, prompt, params, command, parent.id, job_id)
+        job = replace(job, render_model=parent.render_model)  # the parent's model draws on
         if command.action in (JobKind.UPSAMPLE, JobKind.UPSCALE):
             # One grid image (an upsample), or that image enlarged: it carries the grid's seed.
             job = replace(job, seed=parent.seed)
@@ -295,9 +304,16 @@ class Service(Reads):
             priority=command.priority,
         )
         job = self._new_job(account, JobKind.UPSCALE, "", params, command)
+        job = replace(job, render_model=self.models.choose(Flags()))  # the default refines
         return self._submit(job, idempotency)
 
     # -- helpers ----------------------------------------------------------------------------
+
+    def _choose_model(self, flags: Flags, structured: Flags, named: str | None) -> str | None:
+        """The model of a new job (``domain.models``); an unknown one is refused (400) before
+        anything is charged or stored, naming the dialect's field if it asked for it."""
+        field = "version" if asked_for(structured) else "prompt"
+        return self.models.choose(flags, named, field)
 
     def _replayed(self, account: Account, idempotency: Idempotency) -> Job | None:
         """A replay answers before validation; the create transaction checks again."""
@@ -405,7 +421,7 @@ class Service(Reads):
             self._run_inline(stored, None)
             # Accepted as QUEUED, like every submission; a GET shows it already finished.
             return replace(stored, status=JobStatus.QUEUED), False
-        self._queue.enqueue(stored.id, stored.params.priority)
+        self._queue.enqueue(stored.id, stored.params.priority, stored.render_model)
         return stored, False
 
 

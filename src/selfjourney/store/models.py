@@ -84,6 +84,8 @@ class JobRow(Base):
     kind: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), index=True)
     model: Mapped[str] = mapped_column(String(64))
+    #: The configured model that renders the job (``Job.render_model``); NULL: the default.
+    render_model: Mapped[str | None] = mapped_column(String(64))
     dialect: Mapped[str] = mapped_column(String(32))
     parent_id: Mapped[str | None] = mapped_column(String(36))
     prompt: Mapped[str] = mapped_column(Text)

@@ -11,10 +11,11 @@ writers anyway), so two workers claiming jobs of one key count one after the oth
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Connection, Table, bindparam, case, func, select, update
+from sqlalchemy import Connection, Table, bindparam, case, func, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Executable
@@ -127,23 +128,37 @@ class AtCap(Exception):
         self.cap = cap
 
 
+class Waiting(NamedTuple):
+    """A queued job as a queue needs it: its id, priority and model (None: the default)."""
+
+    id: str
+    priority: int
+    model: str | None
+
+
 class Runs:
     """The running side of ``Jobs`` (a mixin: ``Jobs`` provides ``db``)."""
 
     db: Database
 
     def claim(
-        self, job_id: str, lease: float, per_key_cap: int = 0
+        self,
+        job_id: str,
+        lease: float,
+        per_key_cap: int = 0,
+        models: Collection[str | None] | None = None,
     ) -> tuple[Job, bytes | None] | None:
         """QUEUED -> PROCESSING for one worker, held for ``lease`` seconds; None when the job
-        is not QUEUED (another worker has it, it ended, it was cancelled). With a
-        ``per_key_cap``, AtCap when its key already has that many jobs PROCESSING."""
+        is not QUEUED (another worker has it, it ended, it was cancelled) or, given
+        ``models``, its model is not one of them (None in it: jobs with no model named). With
+        a ``per_key_cap``, AtCap when its key already has that many jobs PROCESSING."""
         now = self.db.now()
         params = {"job_id": job_id, "now": now, "until": now + timedelta(seconds=lease)}
+        claim = _CLAIM if models is None else _CLAIM.where(_serves(models))
         with self.db.transaction() as connection:
             if per_key_cap > 0:
                 _hold_slot(connection, job_id, per_key_cap)
-            row = connection.execute(_CLAIM, params).one_or_none()
+            row = connection.execute(claim, params).one_or_none()
             if row is None:
                 return None
             return to_job(row), row.mask
@@ -256,12 +271,17 @@ class Runs:
                 .where(JobRow.status == _PROCESSING)
                 .values(status=_QUEUED, progress=0, lease_until=None),
             )
-            ids = session.scalars(
-                select(JobRow.id)
+        return [waiting.id for waiting in self.waiting()]
+
+    def waiting(self) -> list[Waiting]:
+        """Every QUEUED job, highest priority and oldest first (to enqueue them again)."""
+        with self.db.read() as session:
+            rows = session.execute(
+                select(JobRow.id, JobRow.priority, JobRow.render_model)
                 .where(JobRow.status == _QUEUED)
                 .order_by(JobRow.priority.desc(), JobRow.created_at)
             ).all()
-        return list(ids)
+        return [Waiting(*row) for row in rows]
 
     def stuck(self, started_before: datetime) -> list[Job]:
         """Jobs PROCESSING since before ``started_before``: a hung render (still renewed)."""
@@ -309,3 +329,10 @@ def _final_values(job: Job) -> dict[str, Any]:
         "new_webhook_status": job.webhook_status,
         "new_mask": None,
     }
+
+
+def _serves(models: Collection[str | None]) -> Any:
+    """The claim's condition on the job's model: one of ``models`` (None: NULL, the default)."""
+    named = [model for model in models if model is not None]
+    column = _jobs.c.render_model
+    return or_(column.in_(named), column.is_(None)) if None in models else column.in_(named)

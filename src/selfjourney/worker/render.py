@@ -40,6 +40,8 @@ CREATIVE_STRENGTH = 0.3
 #: References guide a picture of about a megapixel: more pixels add nothing but memory, so
 #: each is shrunk to this many pixels a side as it is decoded.
 REFERENCE_SIDE = 1024
+#: The engine of a job's model, by model name (None: the default model).
+EngineFor = Callable[[str | None], Engine]
 
 
 class Fetch(Protocol):
@@ -92,14 +94,17 @@ class Renderer:
         self,
         *,
         storage: Storage,
-        engine: Engine,
         upscaler: Upscaler,
+        engine: Engine | None = None,
         fetch: Fetch | None = None,
         png_compress_level: int = 1,
         render_delay: float = 0.0,
+        engines: EngineFor | None = None,
     ) -> None:
         self.storage = storage
+        #: The default model's engine; ``engines`` (when given) picks one by the job's model.
         self.engine = engine
+        self._engines = engines
         #: Made once per process (it holds the loaded network).
         self.upscaler = upscaler
         self._fetch = fetch
@@ -110,12 +115,20 @@ class Renderer:
         if job.kind is JobKind.UPSAMPLE:
             return self.upsample(job)
         if job.kind is JobKind.UPSCALE:
-            return self._upscale(job, progress)
+            return self._upscale(job, self.engine_for(job), progress)
         references = self._references(job)
         source = self._source(job.params.source)
-        pictures = self._render_grid(job, source, _open_mask(mask), progress, references)
+        engine = self.engine_for(job)
+        pictures = self._render_grid(job, engine, source, _open_mask(mask), progress, references)
         self._delay(progress)
         return self._store_grid(job, pictures, progress)
+
+    def engine_for(self, job: Job) -> Engine:
+        """The engine of the job's model (``render_model``; None is the default's)."""
+        if self._engines is not None:
+            return self._engines(job.render_model)
+        assert self.engine is not None, "a Renderer needs an engine or engines"
+        return self.engine
 
     def upsample(self, job: Job) -> Result:
         """U1-U4: the grid image itself, byte for byte, as a standalone image."""
@@ -132,6 +145,7 @@ class Renderer:
     def _render_grid(
         self,
         job: Job,
+        engine: Engine,
         source: Picture | None,
         mask: Image.Image | None,
         progress: ProgressFn,
@@ -141,18 +155,16 @@ class Renderer:
         kind, params = job.renders_as, job.params
         if kind is JobKind.IMAGINE:
             width, height = grid_image_size(params.flags.aspect_ratio or "1:1")
-            return self.engine.generate(
-                spec_for(job, width, height, references), GRID_COUNT, progress
-            )
+            return engine.generate(spec_for(job, width, height, references), GRID_COUNT, progress)
         assert source is not None, f"{kind} needs a source picture"
         width, height = source.image.size
         spec = spec_for(job, width, height)
         if kind is JobKind.VARIATION:
             strength = VARIATION_STRAY[params.action.strength]
-            return self.engine.vary(source, spec, strength, GRID_COUNT, progress)
+            return engine.vary(source, spec, strength, GRID_COUNT, progress)
         if kind is JobKind.INPAINT:
             assert mask is not None, "inpaint needs its mask"
-            return self.engine.inpaint(source, spec, mask, GRID_COUNT, progress)
+            return engine.inpaint(source, spec, mask, GRID_COUNT, progress)
         if kind is JobKind.PAN:
             assert params.action.direction is not None, "pan needs a direction"
             box, size = pan_frame(width, height, params.action.direction)
@@ -162,9 +174,9 @@ class Renderer:
         else:
             raise ValueError(f"{kind} does not render a grid")
         spec = spec_for(job, size[0], size[1])
-        return self.engine.extend(source, spec, Frame(box=box, size=size), GRID_COUNT, progress)
+        return engine.extend(source, spec, Frame(box=box, size=size), GRID_COUNT, progress)
 
-    def _upscale(self, job: Job, progress: Progress) -> Result:
+    def _upscale(self, job: Job, engine: Engine, progress: Progress) -> Result:
         """2x or 4x: super-resolution, then the engine's detail pass if creative."""
         action = job.params.action
         assert action.factor is not None, "an upscale has a factor"
@@ -175,7 +187,7 @@ class Renderer:
         if action.mode == "creative":
             recipe = job.params.source.recipe if job.params.source else {}
             spec = spec_for(job, image.width, image.height)
-            detail = self.engine.refine(
+            detail = engine.refine(
                 Picture(image, recipe), spec, CREATIVE_STRENGTH, lambda f: progress(0.5 + f / 2)
             )
             image = detail.image

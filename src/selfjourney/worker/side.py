@@ -2,7 +2,8 @@
 webhook events and their dispatcher, and the janitor.
 
 It needs no FastAPI app: a worker process builds this and a queue consumer, nothing else. The
-engine is made here (``ENGINES``), after any fork, and loaded by ``load()``.
+engines are made here (``ENGINES``, one per configured model this worker serves, each on its
+first job), after any fork, and loaded by ``load()``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from selfjourney.webhooks.events import Events
 from selfjourney.webhooks.policy import RetryPolicy
 from selfjourney.webhooks.style import WebhookStyle
 from selfjourney.worker.janitor import Janitor
+from selfjourney.worker.models import ModelEngines
 from selfjourney.worker.render import Renderer
 from selfjourney.worker.worker import Worker
 
@@ -55,18 +57,44 @@ def _diffusers_engine(settings: Settings) -> Engine:
     )
 
 
-#: The engines ``--engine`` can name, each built from the settings.
+#: The engines ``--engine`` (or a model's ``engine``) can name, each built from the settings.
 ENGINES: dict[str, Callable[[Settings], Engine]] = {
     "procedural": lambda _settings: ProceduralEngine(),
     "diffusers": _diffusers_engine,
 }
 
 
+def _model_engines(
+    settings: Settings,
+    models: list[str] | None,
+    engine: Engine | None,
+    engines: Mapping[str, Engine],
+) -> ModelEngines:
+    """Each configured model's engine maker: ``engines[name]``, else ``engine``, else built
+    from the model's settings (``Settings.for_model``) on first use."""
+
+    def maker(name: str) -> Callable[[], Engine]:
+        given = engines.get(name, engine)
+        if given is not None:
+            return lambda: given
+        chosen = settings.for_model(name)
+        return lambda: ENGINES[chosen.engine](chosen)
+
+    table = settings.model_table()
+    try:
+        return ModelEngines(
+            {name: maker(name) for name in table.names}, default=table.default, serves=models
+        )
+    except ValueError as exc:
+        raise Misconfigured(f"--models: {exc}") from None
+
+
 @dataclass(frozen=True)
 class WorkerSide:
     """Everything that renders and delivers; ``start``/``stop`` run its threads."""
 
-    engine: Engine
+    #: The engines of the models this worker serves (``engine`` is the default model's).
+    engines: ModelEngines
     upscaler: Upscaler
     worker: Worker
     events: Events
@@ -75,9 +103,17 @@ class WorkerSide:
     #: Downloads caller images (references, images to upscale); closed by ``stop``.
     fetch_client: httpx.Client
 
+    @property
+    def engine(self) -> Engine:
+        """The engine of the default model, or of the first served one (made now)."""
+        served = self.engines.served
+        return self.engines.for_model(
+            self.engines.default if self.engines.default in served else served[0]
+        )
+
     def load(self) -> None:
-        """Load the engine's model now, so the first job is not slow (and a bad one fails)."""
-        self.engine.load()
+        """Load every served model now, so the first job is not slow (and a bad one fails)."""
+        self.engines.load()
 
     def start(self) -> None:
         self.dispatcher.start()
@@ -99,11 +135,15 @@ def build_worker_side(
     upscaler: Upscaler | None = None,
     fetch_client: httpx.Client | None = None,
     feed: Feed | None = None,
+    models: list[str] | None = None,
+    engines: Mapping[str, Engine] | None = None,
 ) -> WorkerSide:
     """The worker side over ``store`` and ``storage``; ``styles`` are the dialects' webhook
-    formats by name; ``feed`` hears of every change to a job. ``engine``, ``upscaler`` and
-    ``fetch_client`` replace the configured ones (tests)."""
-    engine = engine or ENGINES[settings.engine](settings)
+    formats by name; ``feed`` hears of every change to a job; ``models`` are the configured
+    models it renders (None: all), jobs of others stay queued. ``engine`` (every model's),
+    ``engines`` (by model name), ``upscaler`` and ``fetch_client`` replace the configured
+    ones (tests)."""
+    model_engines = _model_engines(settings, models, engine, engines or {})
     upscaler = upscaler or make_upscaler(
         settings.upscaler,
         settings.upscaler_model,
@@ -114,7 +154,7 @@ def build_worker_side(
     fetch_client = fetch_client or guarded_client(settings.allow_private_urls, MAX_SECONDS)
     renderer = Renderer(
         storage=storage,
-        engine=engine,
+        engines=model_engines.for_model,
         upscaler=upscaler,
         fetch=partial(fetch_image, fetch_client),
         png_compress_level=settings.png_compress_level,
@@ -143,6 +183,7 @@ def build_worker_side(
         lease=settings.lease_seconds,
         max_attempts=settings.max_attempts,
         per_key_cap=settings.max_concurrent_jobs_per_key,
+        models=model_engines.claimable(),
     )
     janitor = Janitor(
         store=store,
@@ -153,7 +194,7 @@ def build_worker_side(
         interval=settings.janitor_interval,
     )
     return WorkerSide(
-        engine=engine,
+        engines=model_engines,
         upscaler=upscaler,
         worker=worker,
         events=events,

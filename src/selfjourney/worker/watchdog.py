@@ -20,8 +20,8 @@ from selfjourney.store import Store
 
 log = logging.getLogger(__name__)
 
-#: Puts a job id back in the queue, with its priority.
-Enqueue = Callable[[str, int], None]
+#: Puts a job id back in the queue, with its priority and model (``Queue.enqueue``).
+Enqueue = Callable[[str, int, str | None], None]
 
 
 def process_name() -> str:
@@ -86,9 +86,9 @@ class Watchdog:
                 self.fail(job, f"Image generation failed: its worker stopped, {job.attempt} times")
             elif self.store.jobs.release(job):
                 log.warning("job %s lost its worker; queued again", job.id)
-                self.enqueue(job.id, job.params.priority)
+                self.enqueue(job.id, job.params.priority, job.render_model)
                 released += 1
         for job in self.store.jobs.stranded(self.resend_after):
             log.warning("job %s waited %.0f s in the queue; sent again", job.id, self.resend_after)
-            self.enqueue(job.id, job.params.priority)
+            self.enqueue(job.id, job.params.priority, job.render_model)
         return released

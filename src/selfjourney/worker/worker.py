@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import replace
 
 from selfjourney.domain.jobs import Job, Result
@@ -65,6 +65,7 @@ class Worker:
         max_attempts: int = MAX_ATTEMPTS,
         per_key_cap: int = 0,
         cap_retry: float = CAP_RETRY_SECONDS,
+        models: Collection[str | None] | None = None,
     ) -> None:
         self.store = store
         self.renderer = renderer
@@ -76,16 +77,19 @@ class Worker:
         #: Jobs of one key that may render at once (0: no cap); more wait QUEUED.
         self.per_key_cap = per_key_cap
         self.cap_retry = cap_retry
+        #: The models whose jobs this worker claims (None in it: jobs naming none); None: all.
+        self.models = models
 
     def run(self, job_id: str) -> float | None:
         """Claim and run a queued job. Returns the seconds after which the queue should run
-        it again (the engine asked for a retry, or its key renders its cap of jobs), or None."""
+        it again (the engine asked for a retry, or its key renders its cap of jobs), or None.
+        A job of a model this worker does not serve stays QUEUED for a worker that does."""
         try:
-            claimed = self.store.jobs.claim(job_id, self.lease, self.per_key_cap)
+            claimed = self.store.jobs.claim(job_id, self.lease, self.per_key_cap, self.models)
         except AtCap:
             return self.cap_retry  # still QUEUED, no attempt counted
         if claimed is None:
-            return None  # not queued: finished, cancelled, or another worker has it
+            return None  # not queued (finished, cancelled, another worker has it), or not ours
         return self.run_claimed(*claimed)
 
     def run_claimed(self, job: Job, mask: bytes | None = None) -> float | None:

@@ -31,6 +31,7 @@ STATUS: dict[type[errors.SelfjourneyError], tuple[int, str]] = {
     errors.InvalidImage: INVALID,
     errors.InvalidMask: INVALID,
     errors.UnsafeUrl: INVALID,
+    errors.UnknownModel: INVALID,
     errors.AuthError: AUTH,
     errors.MissingKey: AUTH,
     errors.InvalidKey: AUTH,

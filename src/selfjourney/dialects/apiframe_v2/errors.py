@@ -21,6 +21,7 @@ STATUS: dict[type[errors.SelfjourneyError], int] = {
     errors.InvalidImage: 400,
     errors.InvalidMask: 400,
     errors.UnsafeUrl: 400,
+    errors.UnknownModel: 400,
     errors.AuthError: 401,
     errors.MissingKey: 401,
     errors.InvalidKey: 401,

@@ -187,6 +187,9 @@ class JobDetails(BaseModel):
     #: The button's arguments: ``index``, ``direction``, ``zoom_ratio``, ``factor``,
     #: ``strength``... (empty for a new grid).
     args: dict[str, Any]
+    #: The configured model that renders it (``v7``, ``niji6``...; ``GET /v2/models``). Left
+    #: out on a server with no models table, and for jobs from before models were named.
+    model: str | None = Field(default=None, exclude_if=lambda value: value is None)
     #: Pixel size of each result image; null until it is done.
     width: int | None
     height: int | None
@@ -263,6 +266,25 @@ class ModelEntry(BaseModel):
     costMin: float
     costMax: float
     pricingMode: Literal["flat", "per-second", "per-output"]
+    selfjourney: ModelsDetails | None = None
+
+
+class ServedModel(BaseModel):
+    """One of this server's configured models (``SELFJOURNEY_MODELS``)."""
+
+    #: What ``selfjourney.model`` of a job says, e.g. ``v7``, ``niji6``.
+    name: str
+    #: The ``--v``/``--niji`` it answers to besides its name (``niji``, ``v6.1``; ``*``: any).
+    aliases: list[str]
+    #: Renders jobs that ask for no model.
+    default: bool
+
+
+class ModelsDetails(BaseModel):
+    """selfjourney's own facts on the Midjourney entry (the contract's entries allow more
+    fields): which models render, picked per job by ``--v N`` / ``--niji N`` in the prompt."""
+
+    models: list[ServedModel]
 
 
 class ModelCatalog(BaseModel):

@@ -12,8 +12,11 @@ from selfjourney.dialects.apiframe_v2.models import (
     JobDetails,
     JobPublic,
     JobSummary,
+    ModelsDetails,
+    ServedModel,
 )
 from selfjourney.domain.jobs import Job, Result
+from selfjourney.domain.models import ANY, ModelTable
 from selfjourney.domain.rules import follow_ups
 from selfjourney.domain.status import JobStatus
 
@@ -73,10 +76,26 @@ def details(job: Job) -> JobDetails:
         seed=job.seed,
         parentJobId=job.parent_id,
         args=job.params.action.to_json(),
+        model=job.render_model,
         width=None if result is None else result.width,
         height=None if result is None else result.height,
         actions=list(follow_ups(job)),
     )
+
+
+def models_details(table: ModelTable) -> ModelsDetails:
+    """The configured models for ``GET /v2/models``: what each answers to, which is default."""
+    aliases: dict[str, list[str]] = {name: [] for name in table.names}
+    for alias, name in table.answers.items():
+        if alias != name:
+            aliases[name].append(alias)
+    if table.fallback is not None:
+        aliases[table.fallback].append(ANY)
+    served = [
+        ServedModel(name=name, aliases=answers, default=name == table.default)
+        for name, answers in aliases.items()
+    ]
+    return ModelsDetails(models=served)
 
 
 def job_summary(job: Job, url: Callable[[str], str]) -> JobSummary:

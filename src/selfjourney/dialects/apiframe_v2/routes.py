@@ -13,7 +13,12 @@ from pydantic import BaseModel
 from selfjourney.dialects.apiframe_v2 import events
 from selfjourney.dialects.apiframe_v2 import models as m
 from selfjourney.dialects.apiframe_v2.errors import V2Route
-from selfjourney.dialects.apiframe_v2.present import accepted, job_public, job_summary
+from selfjourney.dialects.apiframe_v2.present import (
+    accepted,
+    job_public,
+    job_summary,
+    models_details,
+)
 from selfjourney.dialects.apiframe_v2.translate import idempotency, to_act, to_imagine
 from selfjourney.dialects.deps import ApiKeyAccount, ServiceDep, StreamsDep, read
 from selfjourney.domain.errors import InvalidInput
@@ -219,6 +224,7 @@ def models(
         costMin=min(costs),
         costMax=max(costs),
         pricingMode="flat",
+        selfjourney=models_details(service.models),
     )
     return m.ModelCatalog(models=[entry] if modality in (None, "image") else [])
 

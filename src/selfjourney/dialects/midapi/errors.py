@@ -27,6 +27,7 @@ STATUS: dict[type[errors.SelfjourneyError], int] = {
     errors.InvalidImage: 422,
     errors.InvalidMask: 422,
     errors.UnsafeUrl: 422,
+    errors.UnknownModel: 422,
     errors.AuthError: 401,
     errors.MissingKey: 401,
     errors.InvalidKey: 401,

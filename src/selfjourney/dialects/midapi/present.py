@@ -74,8 +74,12 @@ def success_flag(job: Job) -> Literal[0, 1, 3]:
 
 
 def param_json(job: Job) -> str:
-    """The request as the caller sent it (the job's ``input``), keys sorted, compact."""
-    return json.dumps(job.input, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """The request as the caller sent it (the job's ``input``), keys sorted, compact; on a
+    server with a models table also ``selfjourneyModel``, the model that renders it (the
+    vendor's copy is normalised too; ``model`` would clash with a v2 request's own)."""
+    named = {"selfjourneyModel": job.render_model} if job.render_model else {}
+    params = {**job.input, **named}
+    return json.dumps(params, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def result_urls(job: Job, url: Callable[[str], str]) -> list[str]:

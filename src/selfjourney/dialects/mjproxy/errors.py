@@ -35,6 +35,7 @@ STATUS: dict[type[errors.SelfjourneyError], tuple[int, int]] = {
     errors.InvalidImage: (200, VALIDATION_ERROR),
     errors.InvalidMask: (200, VALIDATION_ERROR),
     errors.UnsafeUrl: (200, VALIDATION_ERROR),
+    errors.UnknownModel: (200, VALIDATION_ERROR),
     errors.AuthError: (401, VALIDATION_ERROR),
     errors.MissingKey: (401, VALIDATION_ERROR),
     errors.InvalidKey: (401, VALIDATION_ERROR),

@@ -189,6 +189,9 @@ class TaskProperties(BaseModel):
     finalZhPrompt: str = ""
     #: True once retention purged the images.
     expired: bool = False
+    #: The configured model that rendered it (``v7``, ``niji6``); left out on a server with no
+    #: models table. ``botType`` says only Midjourney or Niji.
+    model: str | None = Field(default=None, exclude_if=lambda value: value is None)
 
 
 class Task(BaseModel):

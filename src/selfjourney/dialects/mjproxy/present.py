@@ -230,14 +230,16 @@ def task_json(job: Job, url: Callable[[str], str]) -> dict[str, Any]:
             {"customId": s.custom_id, "emoji": s.emoji, "label": s.label, "type": 2, "style": 2}
             for s in b.shown(job)
         ],
-        "properties": {
-            "finalPrompt": final_prompt(job),
-            "finalZhPrompt": "",
-            "expired": job.expired,
-        },
+        "properties": _properties(job),
         "parentId": pressed(job),
         "seed": str(job.seed),
     }
+
+
+def _properties(job: Job) -> dict[str, Any]:
+    """The final prompt, the purge flag and, on a server with a models table, the model."""
+    properties = {"finalPrompt": final_prompt(job), "finalZhPrompt": "", "expired": job.expired}
+    return properties | ({"model": job.render_model} if job.render_model else {})
 
 
 def task(job: Job, url: Callable[[str], str]) -> Task:

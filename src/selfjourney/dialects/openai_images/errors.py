@@ -33,6 +33,7 @@ STATUS: dict[type[errors.SelfjourneyError], tuple[int, str, str | None]] = {
     errors.InvalidImage: (400, INVALID, "invalid_image_file"),
     errors.InvalidMask: (400, INVALID, "invalid_image_file"),
     errors.UnsafeUrl: (400, INVALID, "invalid_value"),
+    errors.UnknownModel: (400, INVALID, "invalid_value"),
     errors.AuthError: (401, INVALID, "invalid_api_key"),
     errors.MissingKey: (401, INVALID, None),
     errors.InvalidKey: (401, INVALID, "invalid_api_key"),

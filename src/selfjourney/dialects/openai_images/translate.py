@@ -9,7 +9,9 @@ Where each field goes:
 - ``response_format``, ``output_format``, ``output_compression``: the ``Answer``
 - ``seed`` (-1: random), ``negative_prompt``: the core's ``--seed`` and ``--no``
 - ``model``: recorded; it picks the default ``response_format`` (``default_b64``) and, for
-  ``dall-e-2`` edits without a mask, makes the picture's transparency the mask
+  ``dall-e-2`` edits without a mask, makes the picture's transparency the mask; a name of
+  this server's models (``Settings.models``: ``v7``, ``niji6``...) renders with that model,
+  any other name (``dall-e-3``, ``gpt-image-1``) leaves the choice to ``--v``/``--niji``
 - ``quality``, ``style``, ``background``, ``moderation``, ``input_fidelity``, ``user``,
   ``safety_identifier``, unknown fields: recorded in the job's input only
 """
@@ -99,6 +101,7 @@ def to_imagine(body: OpenAIGenerateRequest) -> tuple[Imagine, Answer]:
         dialect=NAME,
         flags=flags(body.seed, body.negative_prompt),
         priority=PRIORITY,
+        model=body.model,
     )
     return command, wanted
 
@@ -118,6 +121,7 @@ def to_edit(fields: OpenAIEditFields, form: Form) -> tuple[EditImage, Answer]:
         dialect=NAME,
         flags=flags(fields.seed, fields.negative_prompt),
         priority=PRIORITY,
+        model=fields.model,
     )
     return command, wanted
 
@@ -148,6 +152,7 @@ def to_variation(fields: OpenAIVariationFields, form: Form) -> tuple[EditImage, 
         dialect=NAME,
         flags=flags(fields.seed, None),
         priority=PRIORITY,
+        model=fields.model,
     )
     return command, wanted
 
