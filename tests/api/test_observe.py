@@ -135,9 +135,9 @@ def test_metrics_count_jobs_credits_renders_requests_and_webhooks(client, header
     after = _samples(client)
 
     for action in ("imagine", "upsample"):
-        labels = {"status": "COMPLETED", "action": action, "model": "midjourney"}
+        labels = {"status": "COMPLETED", "action": action, "model": "default"}
         assert _value(after, "selfjourney_jobs", **labels) == 1
-        rendered = {"action": action, "model": "midjourney"}
+        rendered = {"action": action, "model": "default"}
         counted = "selfjourney_render_seconds_count"
         assert _value(after, counted, **rendered) == _value(before, counted, **rendered) + 1
     assert _value(after, "selfjourney_queue_depth") == 0

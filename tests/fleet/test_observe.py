@@ -36,7 +36,7 @@ def test_an_api_process_is_ready_counts_the_queue_and_logs_json(
             for s in family.samples
         }
         assert samples[("selfjourney_queue_depth", ())] == 1
-        queued = (("action", "imagine"), ("model", "midjourney"), ("status", "QUEUED"))
+        queued = (("action", "imagine"), ("model", "default"), ("status", "QUEUED"))
         assert samples[("selfjourney_jobs", queued)] == 1
         assert samples[("selfjourney_credits_spent", ())] == 16
         logged = [json.loads(line) for line in api.log().splitlines() if line.startswith("{")]

@@ -21,8 +21,8 @@ def test_tallies_count_jobs_queue_ledger_and_deliveries(database_url: str):
         assert store.jobs.claim(jobs[0].id, 30.0) is not None
         counts = {(c.status, c.kind, c.model): c.count for c in store.tallies.jobs()}
         assert counts == {
-            ("QUEUED", "imagine", "midjourney"): 2,
-            ("PROCESSING", "imagine", "midjourney"): 1,
+            ("QUEUED", "imagine", "default"): 2,
+            ("PROCESSING", "imagine", "default"): 1,
         }
         assert store.tallies.queued() == 2
         assert store.tallies.ledger() == {"grant": 100, "charge": -48}

@@ -13,6 +13,9 @@ from sqlalchemy import func, select
 from selfjourney.store.database import Database
 from selfjourney.store.models import DeliveryRow, JobRow, LedgerRow
 
+#: The label of jobs that name no model (a server without a models table).
+DEFAULT_MODEL = "default"
+
 
 @dataclass(frozen=True)
 class JobCount:
@@ -22,8 +25,9 @@ class JobCount:
     count: int
 
 
-_JOBS = select(JobRow.status, JobRow.kind, JobRow.model, func.count()).group_by(
-    JobRow.status, JobRow.kind, JobRow.model
+#: The model that renders (``render_model``; NULL on a server without a models table).
+_JOBS = select(JobRow.status, JobRow.kind, JobRow.render_model, func.count()).group_by(
+    JobRow.status, JobRow.kind, JobRow.render_model
 )
 #: On the status index: touches only the queued rows.
 _QUEUED = select(func.count()).select_from(JobRow).where(JobRow.status == "QUEUED")
@@ -49,7 +53,10 @@ class Tallies:
         """Jobs by status, kind and model."""
         with self.db.connection() as connection:
             rows = connection.execute(_JOBS).all()
-        return [JobCount(status, kind, model, count) for status, kind, model, count in rows]
+        return [
+            JobCount(status, kind, model or DEFAULT_MODEL, count)
+            for status, kind, model, count in rows
+        ]
 
     def queued(self) -> int:
         """Jobs waiting for a worker (by model: ``jobs()``, status QUEUED)."""

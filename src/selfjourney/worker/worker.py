@@ -96,7 +96,7 @@ class Worker:
         """Render a job this caller already holds in PROCESSING (a claim or an inline insert)."""
         with job_context(job.id), _Lease(self.store, job, self.lease) as lease:
             try:
-                with rendering(job.kind, job.model):
+                with rendering(job.kind, job.render_model or "default"):
                     result = self.renderer.produce(job, mask, self._progress(job, lease))
             except RunLost:
                 log.info("job %s is no longer this worker's (cancelled or taken over)", job.id)
