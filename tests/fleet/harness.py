@@ -23,9 +23,11 @@ from typing import IO, NoReturn
 
 from tests.live import SELFJOURNEY, STARTUP_TIMEOUT, LiveServer, command_env, run_cli
 
-#: Short leases and watchdog rounds, so that a dead worker's job comes back within seconds.
+#: Short leases and watchdog rounds, so that a dead worker's job comes back within seconds
+#: (a lease long enough that a busy machine's renewals never miss it: a test that kills a
+#: worker shortens it further).
 FAST_RECOVERY = {
-    "SELFJOURNEY_LEASE_SECONDS": "3",
+    "SELFJOURNEY_LEASE_SECONDS": "8",
     "SELFJOURNEY_WATCHDOG_INTERVAL": "0.5",
     "SELFJOURNEY_UPSCALER": "lanczos",
     "SELFJOURNEY_ALLOW_PRIVATE_URLS": "true",

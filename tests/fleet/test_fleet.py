@@ -144,7 +144,7 @@ def test_every_dialect_through_two_api_processes_and_two_workers(
 def test_a_killed_worker_job_completes_once_on_the_other(
     tmp_path: Path, fleet_database: str, broker: str
 ) -> None:
-    slow = {"SELFJOURNEY_RENDER_DELAY": "6"}
+    slow = {"SELFJOURNEY_RENDER_DELAY": "6", "SELFJOURNEY_LEASE_SECONDS": "4"}
     with Fleet(tmp_path, fleet_database, broker, env=slow) as fleet:
         key = fleet.create_key(credits=100)
         api = fleet.api()
