@@ -50,6 +50,7 @@ from fleet_procs import (
     Processes,
     Worker,
     cli,
+    cpu_of,
     create_key,
     empty_broker,
     fleet_env,
@@ -145,12 +146,14 @@ def part_grids(tmp: Path, grids: int, rounds: int) -> None:
 # --- 2. accepted submissions per second, 1 API process vs 2 -----------------------------------
 
 
-async def submit_for(urls: Sequence[str], key: str, clients: int, seconds: float) -> list[int]:
-    """``clients`` loops posting imagines for ``seconds``, spread over ``urls``; their codes."""
+async def submit_for(
+    urls: Sequence[str], keys: Sequence[str], clients: int, seconds: float
+) -> list[int]:
+    """``clients`` loops posting imagines for ``seconds``, spread over ``urls`` and ``keys``;
+    their answers' status codes (0: a transport error)."""
     pools = [
         httpx.AsyncClient(
             base_url=url,
-            headers={"X-API-Key": key},
             timeout=60,
             limits=httpx.Limits(max_connections=clients, max_keepalive_connections=clients),
         )
@@ -159,39 +162,55 @@ async def submit_for(urls: Sequence[str], key: str, clients: int, seconds: float
     codes: list[int] = []
     end = time.perf_counter() + seconds
 
-    async def loop(client: httpx.AsyncClient) -> None:
+    async def loop(client: httpx.AsyncClient, key: str) -> None:
+        headers = {"X-API-Key": key}
         while time.perf_counter() < end:
             try:
-                codes.append((await client.post("/v2/images/generate", json=GRID)).status_code)
+                answer = await client.post("/v2/images/generate", json=GRID, headers=headers)
+                codes.append(answer.status_code)
             except httpx.TransportError:
                 codes.append(0)
 
     try:
-        await asyncio.gather(*(loop(pools[i % len(pools)]) for i in range(clients)))
+        await asyncio.gather(
+            *(loop(pools[i % len(pools)], keys[i % len(keys)]) for i in range(clients))
+        )
     finally:
         for pool in pools:
             await pool.aclose()
     return codes
 
 
-def part_submit(tmp: Path, clients: int, seconds: float, rounds: int) -> None:
-    print(f"\n== 2. accepted submissions per second: 1 vs 2 API processes, {clients} clients ==")
+def part_submit(tmp: Path, clients: int, seconds: float, rounds: int, keys: int) -> None:
+    print(
+        f"\n== 2. accepted submissions per second: 1 vs 2 API processes, {clients} clients, "
+        f"{keys} API key(s) =="
+    )
     totals = {1: [0, 0.0, 0], 2: [0, 0.0, 0]}
     with fresh_database() as database_url, Processes(tmp / "submit") as procs:
         empty_broker(REDIS_BROKER)
         env = fleet_env(tmp / "submit" / "data", database_url, REDIS_BROKER)
         cli(env, "db", "upgrade")
-        key = create_key(env)
+        keyring = [create_key(env) for _ in range(keys)]
+        database = database_url.rsplit("/", 1)[1]
         apis = [procs.api(env), procs.api(env)]
-        asyncio.run(submit_for([api.url for api in apis], key, clients, 1.0))  # warm-up
+        asyncio.run(submit_for([api.url for api in apis], keyring, clients, 1.0))  # warm-up
         per_round = seconds / max(1, rounds // 2)
         for n in [1 + (r % 2) for r in range(rounds)]:
             load = load_average()
             cpu = time.process_time()
+            server_cpu = [api.cpu_seconds() for api in apis[:n]]
+            postgres_cpu = cpu_of(f"postgres {database}")
             started = time.perf_counter()
-            codes = asyncio.run(submit_for([api.url for api in apis[:n]], key, clients, per_round))
+            urls = [api.url for api in apis[:n]]
+            codes = asyncio.run(submit_for(urls, keyring, clients, per_round))
             elapsed = time.perf_counter() - started
             cpu = time.process_time() - cpu
+            postgres_cpu = cpu_of(f"postgres {database}") - postgres_cpu
+            server = " + ".join(
+                f"{100 * (api.cpu_seconds() - before) / elapsed:.0f}"
+                for api, before in zip(apis, server_cpu, strict=False)
+            )
             accepted = codes.count(202)
             totals[n][0] += accepted
             totals[n][1] += elapsed
@@ -199,7 +218,8 @@ def part_submit(tmp: Path, clients: int, seconds: float, rounds: int) -> None:
             print(
                 f"  {n} API process(es): {accepted} accepted in {elapsed:5.2f} s  "
                 f"{accepted / elapsed:6.1f} req/s  errors {len(codes) - accepted}  "
-                f"client CPU {100 * cpu / elapsed:.0f} %  (load {load})",
+                f"CPU: API {server} %, PostgreSQL {100 * postgres_cpu / elapsed:.0f} %, "
+                f"client {100 * cpu / elapsed:.0f} %  (load {load})",
                 flush=True,
             )
         db = Database(database_url)
@@ -460,6 +480,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=4, help="alternating rounds (parts 1, 2)")
     parser.add_argument("--clients", type=int, default=16, help="submitting clients (part 2)")
     parser.add_argument("--submit-seconds", type=float, default=10, help="per setup (part 2)")
+    parser.add_argument("--keys", type=int, default=1, help="API keys the clients share (part 2)")
     parser.add_argument("--load-clients", type=int, default=50, help="clients (part 3)")
     parser.add_argument("--seconds", type=float, default=60, help="load duration (part 3)")
     parser.add_argument("--poll", type=float, default=0.5, help="poll interval, s (part 3)")
@@ -475,7 +496,7 @@ def main() -> None:
         if "grids" in parts:
             part_grids(Path(tmp), args.grids, args.rounds)
         if "submit" in parts:
-            part_submit(Path(tmp), args.clients, args.submit_seconds, args.rounds)
+            part_submit(Path(tmp), args.clients, args.submit_seconds, args.rounds, args.keys)
         if "load" in parts:
             part_load(Path(tmp), args.load_clients, args.seconds, args.poll)
         if "recovery" in parts:
