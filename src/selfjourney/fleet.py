@@ -13,6 +13,7 @@ Usage::
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -33,6 +34,8 @@ from selfjourney.storage.select import build_storage, local_images
 from selfjourney.store import Store
 from selfjourney.worker.side import WorkerSide, build_worker_side
 from selfjourney.worker.watchdog import Watchdog
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from selfjourney.feed.redis import RedisFeed
@@ -60,7 +63,11 @@ class ApiProcess:
     feed: LocalFeed | RedisFeed
 
     def start(self) -> None:
-        """Nothing to start: the workers are elsewhere."""
+        """Declare every model's queue (the workers are elsewhere, maybe not started yet)."""
+        try:
+            self.queue.declare(self.settings.model_table().names)
+        except Exception as exc:  # the broker is down: /readyz says so; sends declare again
+            log.warning("could not declare the models' queues: %s", exc)
 
     def stop(self) -> None:
         self.feed.close()

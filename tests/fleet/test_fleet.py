@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import redis
 from PIL import Image
 from sqlalchemy import create_engine, text
 
@@ -381,6 +382,9 @@ def test_each_model_renders_on_the_workers_that_serve_it(
             assert done["selfjourney"]["model"] == "niji6"
             time.sleep(1)  # the v7 job waits for a worker that serves v7
             assert client.get(f"/v2/jobs/{v7_job}").json()["status"] == "QUEUED"
+            # ... its message kept in v7's queue, declared when the API process started (a
+            # Redis broker drops a message sent to a queue that no one has declared).
+            assert redis.Redis.from_url(redis_broker).llen("selfjourney.v7") == 1
             v7 = fleet.worker("--models", "v7")
             done = wait_job(client, v7_job, {"COMPLETED"}, timeout=60, server=api)
             assert done["selfjourney"]["model"] == "v7"

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from celery import Celery
 
@@ -83,6 +83,14 @@ class CeleryQueue:
         self.app.send_task(
             RUN_JOB, args=[job_id, model], queue=queue_name(model), countdown=delay or None
         )
+
+    def declare(self, models: Iterable[str]) -> None:
+        """Create each model's queue and its binding in the broker now: a Redis broker drops a
+        message sent to a queue no one has declared yet (no worker for that model started)."""
+        with self.app.connection_for_write() as connection:
+            channel = connection.default_channel
+            for model in models:
+                self.app.amqp.queues[queue_name(model)](channel).declare()
 
     def check(self) -> None:
         """Raise when the broker does not answer (readiness)."""
