@@ -57,7 +57,7 @@ typecheck: $(DEV_STAMP)
 
 ## PYTEST_WORKERS=0 runs the suite in one process.
 unit: $(DEV_STAMP)
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
+	$(BIN)/pytest -n $(PYTEST_WORKERS)
 
 ## Benchmarks; figures go to docs/benchmarks.md.
 bench: $(DEV_STAMP)

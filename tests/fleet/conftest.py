@@ -14,7 +14,11 @@ from sqlalchemy.engine import make_url
 from tests.conftest import POSTGRES_ADMIN_URL
 from tests.s3 import s3_bucket, s3_endpoint  # noqa: F401
 
-REDIS_BROKER = "redis://127.0.0.1:6379/13"
+#: A Redis database per pytest-xdist worker (gw0: 13, gw1: 12, ...): two fleet tests running at
+#: once must not empty or consume each other's queues.
+REDIS_BROKER = (
+    f"redis://127.0.0.1:6379/{13 - int(os.environ.get('PYTEST_XDIST_WORKER', 'gw0')[2:] or 0) % 8}"
+)
 RABBITMQ_BROKER = "amqp://guest:guest@127.0.0.1:5672//"
 
 
@@ -79,10 +83,3 @@ def rabbitmq_broker() -> str:
 def broker(request: pytest.FixtureRequest) -> str:
     """Each broker in turn."""
     return str(request.getfixturevalue(f"{request.param}_broker"))
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Fleet tests share the brokers' queues: under xdist they all run on one worker."""
-    for item in items:
-        if "tests/fleet/" in item.nodeid:
-            item.add_marker(pytest.mark.xdist_group("fleet"))
