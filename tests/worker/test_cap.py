@@ -57,7 +57,10 @@ def _submit(runtime: Embedded, queue: LocalQueue, account: Account, count: int) 
 
 
 def _statuses(store: Store, ids: list[str]) -> list[JobStatus]:
-    return [job.status for job in (store.jobs.get(i) for i in ids) if job is not None]
+    """One snapshot of the jobs (one query): read one by one, a job seen PROCESSING just
+    before it ended and the next one seen just after its claim would look like two at once."""
+    by_id = {job.id: job.status for job in store.jobs.get_many(ids)}
+    return [by_id[i] for i in ids if i in by_id]
 
 
 def _watch(store: Store, ids: list[str], seconds: float = 10.0) -> list[list[JobStatus]]:
